@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Prepare this clone as an Ansible controller.
+#   scripts/bootstrap.sh            controller only (deploy the lab)
+#   scripts/bootstrap.sh test       controller plus the test toolchain
+# Creates .venv with Python >= 3.12 (ansible-core 2.20+ needs it) from the pins in
+# requirements/, and makes the collection visible as mlops.mlflow through
+# .collections/ (see ansible.cfg). Re-running with nothing changed takes a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+what=${1:-controller}
+case "$what" in controller|test) ;; *) echo "usage: $0 [controller|test]" >&2; exit 2 ;; esac
+
+find_python() {
+  local candidate
+  for candidate in "${MLOPS_PYTHON:-}" python3.13 python3.12 python3; do
+    [ -n "$candidate" ] || continue
+    command -v "$candidate" >/dev/null 2>&1 || continue
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  # pyenv installs its versions without putting them on PATH.
+  if command -v pyenv >/dev/null 2>&1; then
+    for candidate in "$(pyenv root)"/versions/3.1[23]*/bin/python3; do
+      [ -x "$candidate" ] && { echo "$candidate"; return 0; }
+    done
+  fi
+  return 1
+}
+
+venv=$root/.venv
+stamp=$venv/.requirements-$what.sha256
+want=$(cat requirements/*.txt | sha256sum | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ]; then
+  python=$(find_python) || { echo "bootstrap: Python 3.12 or newer is required (set MLOPS_PYTHON)" >&2; exit 1; }
+  "$python" -m venv "$venv"
+fi
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "requirements/$what.txt"
+  rm -f "$venv"/.requirements-*.sha256
+  echo "$want" > "$stamp"
+fi
+
+# ansible.cfg points collections_path here, so roles and modules resolve by FQCN.
+mkdir -p .collections/ansible_collections/mlops
+ln -sfn ../../.. .collections/ansible_collections/mlops/mlflow

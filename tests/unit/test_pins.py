@@ -1,0 +1,51 @@
+"""Pins live in one place each; where two files must agree, this keeps them agreeing."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _requirement(path, name):
+    for line in (REPO / path).read_text().splitlines():
+        match = re.match(rf"^{re.escape(name)}(\[[^\]]*\])?==(\S+)", line.strip())
+        if match:
+            return match.group(2)
+    raise AssertionError(f"{name} is not pinned with == in {path}")
+
+
+def test_mlflow_client_matches_server():
+    defaults = yaml.safe_load((REPO / "roles/tracking_server/defaults/main.yml").read_text())
+    assert _requirement("requirements/test.txt", "mlflow") == defaults["tracking_server_mlflow_version"]
+
+
+def test_mlflow_is_at_least_the_security_release():
+    defaults = yaml.safe_load((REPO / "roles/tracking_server/defaults/main.yml").read_text())
+    version = tuple(int(part) for part in defaults["tracking_server_mlflow_version"].split("."))
+    assert version >= (3, 16, 1)
+
+
+def test_every_requirement_is_pinned():
+    for path in sorted((REPO / "requirements").glob("*.txt")):
+        for line in path.read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if not line or line.startswith("-r "):
+                continue
+            assert "==" in line, f"{path.name}: {line} is not pinned with =="
+
+
+def test_postgres_major_is_supported():
+    defaults = yaml.safe_load((REPO / "roles/backend_store/defaults/main.yml").read_text())
+    tag = defaults["backend_store_image"].rsplit(":", 1)[1]
+    assert int(tag.split(".")[0].split("-")[0]) >= 15, "PostgreSQL 14 and older are end-of-life"
+
+
+def test_images_are_pinned_by_tag():
+    for role in ("backend_store", "artifact_store", "tracking_server"):
+        defaults = yaml.safe_load((REPO / f"roles/{role}/defaults/main.yml").read_text())
+        for name, value in defaults.items():
+            if name.endswith("_image") and isinstance(value, str) and "{{" not in value:
+                tag = value.rsplit("/", 1)[-1].partition(":")[2]
+                assert tag and tag != "latest", f"{role}: {name} must be pinned by tag, got {value!r}"
