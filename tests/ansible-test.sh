@@ -6,7 +6,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 venv=$repo/.venv
-if [ "${1:-}" = "--venv" ]; then venv=$2; shift 2; fi
+if [ "${1:-}" = "--venv" ]; then venv=$(cd "$2" && pwd); shift 2; fi
 cache=${MLOPS_LAB_CACHE:-$HOME/.cache/mlops-mlflow-lab}
 # One tree per venv, so two ansible-core lines can run side by side.
 dest=$cache/ansible-test/$(basename "$venv")/ansible_collections/mlops/mlflow
@@ -22,6 +22,18 @@ sort -z "$cache/ansible-test/.files" | comm -z -23 "$cache/ansible-test/.present
 if [ -f "$repo/tests/integration/integration_config.yml" ]; then
   cp "$repo/tests/integration/integration_config.yml" "$dest/tests/integration/"
 fi
+
+# ansible-test passes HOME and little else to what it runs: give it a HOME of its own
+# that trusts the system CA bundle (HTTPS interception) and holds pip's bootstrap
+# script, which it would otherwise download from a host that may be unreachable.
+export HOME=$cache/ansible-test-home
+mkdir -p "$HOME/.config/pip" "$HOME/.ansible/test/cache"
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' > "$HOME/.config/pip/pip.conf"
+fi
+for pip_version in $(grep -ho "pip='[0-9.]*'" "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | tr -dc '0-9.\n'); do
+  cp "$repo/tests/tools/get_pip.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+done
 
 cd "$dest"
 export PATH=$venv/bin:$PATH

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# The whole test suite, in order, stopping at the first failure:
+#   setup (toolchain, Docker engine, lab images) -> lint -> sanity (each ansible-core line)
+#   -> units -> integration (real PostgreSQL, MinIO, MLflow) -> collection build
+#   -> molecule (every scenario).
+# Ends with what ran, the counts and each stage's wall time. Logs: tests/output/logs/.
+#
+#   tests/run.sh                   everything
+#   tests/run.sh lint units        only these stages (setup always runs)
+#   MOLECULE_SCENARIOS="default"   restrict the molecule stage
+set -uo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+logs=$repo/tests/output/logs
+mkdir -p "$logs"
+export MLOPS_LAB_CACHE=${MLOPS_LAB_CACHE:-$HOME/.cache/mlops-mlflow-lab}
+export PATH=$repo/.venv/bin:$PATH
+export ANSIBLE_FORCE_COLOR=false PY_COLORS=0
+
+all_stages=(setup lint sanity units integration collection molecule)
+if [ $# -gt 0 ]; then stages=(setup "$@"); else stages=("${all_stages[@]}"); fi
+# ansible-core lines checked by sanity, each in its own venv (requirements/sanity-LINE.txt):
+# ansible-test --requirements installs its pinned linters there. Scenarios and
+# integration run on the newest line, the one in requirements/controller.txt.
+sanity_lines=(2.21 2.20)
+
+declare -a summary=()
+passed=0
+failed=0
+started_all=$(date +%s)
+
+note() { printf '\n==> %s\n' "$*"; }
+record() { summary+=("$(printf '%-12s %-6s %5ss  %s' "$1" "$2" "$3" "$4")"); }
+
+finish() {
+  local status=$1
+  printf '\n==================== summary ====================\n'
+  printf '%s\n' "${summary[@]}"
+  printf 'total wall time: %ss\n' $(( $(date +%s) - started_all ))
+  printf '%s passed, %s failed\n' "$passed" "$failed"
+  exit "$status"
+}
+
+# run_stage NAME FUNCTION: times it, records the detail line the function leaves in $detail.
+run_stage() {
+  local name=$1 fn=$2 t0 rc
+  note "stage $name"
+  detail=""
+  t0=$(date +%s)
+  "$fn"
+  rc=$?
+  local took=$(( $(date +%s) - t0 ))
+  if [ $rc -eq 0 ]; then
+    record "$name" ok "$took" "$detail"
+  else
+    record "$name" FAILED "$took" "$detail (exit $rc; logs in tests/output/logs)"
+    failed=$((failed + 1))
+    finish 1
+  fi
+}
+
+stage_setup() {
+  scripts/bootstrap.sh test > "$logs/bootstrap.log" 2>&1 || { tail -30 "$logs/bootstrap.log"; return 1; }
+  # shellcheck for ansible-test's shellcheck sanity test.
+  if ! command -v shellcheck >/dev/null 2>&1; then
+    apt-get update -qq > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck > /dev/null || return 1
+  fi
+  local line venv
+  for line in "${sanity_lines[@]}"; do
+    venv=$repo/.venv-sanity-$line
+    if [ ! -x "$venv/bin/ansible-test" ] || ! cmp -s "requirements/sanity-$line.txt" "$venv/.requirements"; then
+      "$repo/.venv/bin/python" -m venv --clear "$venv" \
+        && "$venv/bin/pip" install -q --disable-pip-version-check -r "requirements/sanity-$line.txt" \
+        && cp "requirements/sanity-$line.txt" "$venv/.requirements" || return 1
+    fi
+  done
+  tests/lab/build.sh 2>&1 | tee "$logs/lab-build.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || return 1
+  detail="venvs ready; lab: $(grep -cE ' (built|reused)' "$logs/lab-build.log") images ($(grep -c ' built' "$logs/lab-build.log") built)"
+}
+
+stage_lint() {
+  local rc=0
+  yamllint -s . > "$logs/yamllint.log" 2>&1 || { cat "$logs/yamllint.log"; rc=1; }
+  ansible-lint --profile production > "$logs/ansible-lint.log" 2>&1 || { tail -40 "$logs/ansible-lint.log"; rc=1; }
+  ruff check . > "$logs/ruff.log" 2>&1 || { cat "$logs/ruff.log"; rc=1; }
+  detail="yamllint, ansible-lint (production), ruff"
+  if [ $rc -eq 0 ]; then passed=$((passed + 3)); else failed=$((failed + 1)); fi
+  return $rc
+}
+
+stage_sanity() {
+  local line venv count total=0 ran=()
+  for line in "${sanity_lines[@]}"; do
+    venv=$repo/.venv-sanity-$line
+    local version
+    version=$("$venv/bin/ansible" --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p')
+    tests/ansible-test.sh --venv "$venv" sanity --local --requirements --python 3.12 --color no \
+      > "$logs/sanity-$version.log" 2>&1
+    local rc=$?
+    count=$(grep -c '^Running sanity test' "$logs/sanity-$version.log")
+    if [ $rc -ne 0 ]; then
+      grep -E '^(ERROR|FATAL)|: (E|W)[0-9]' "$logs/sanity-$version.log" | head -40
+      detail="ansible-core $version: failed"
+      return 1
+    fi
+    total=$((total + count))
+    ran+=("$version: $count tests")
+  done
+  passed=$((passed + total))
+  detail="ansible-core ${ran[*]}"
+}
+
+stage_units() {
+  pytest -q -p no:cacheprovider --junitxml="$logs/units.xml" tests/unit > "$logs/units.log" 2>&1
+  local rc=$?
+  tail -5 "$logs/units.log"
+  local line
+  line=$(tail -1 "$logs/units.log")
+  local p f
+  p=$(grep -oE '[0-9]+ passed' <<<"$line" | cut -d' ' -f1)
+  f=$(grep -oE '[0-9]+ failed' <<<"$line" | cut -d' ' -f1)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  detail="pytest: ${p:-0} passed, ${f:-0} failed"
+  return $rc
+}
+
+stage_integration() {
+  tests/lab/services.sh up > "$logs/services.log" 2>&1 || { tail -30 "$logs/services.log"; return 1; }
+  local targets ok=0 bad=0 t
+  targets=$(cd tests/integration/targets && ls -d -- */ 2>/dev/null | tr -d /)
+  for t in $targets; do
+    if tests/ansible-test.sh integration "$t" --local --python 3.12 --color no > "$logs/integration-$t.log" 2>&1; then
+      ok=$((ok + 1)); echo "  $t: ok"
+    else
+      bad=$((bad + 1)); echo "  $t: FAILED"; tail -40 "$logs/integration-$t.log"
+    fi
+  done
+  tests/lab/services.sh down >> "$logs/services.log" 2>&1
+  passed=$((passed + ok)); failed=$((failed + bad))
+  detail="$ok targets passed, $bad failed (real PostgreSQL, MinIO, MLflow)"
+  [ $bad -eq 0 ]
+}
+
+# The collection as users get it: build the tarball, install it into an empty path, run a
+# playbook from outside the repository that uses modules and roles by FQCN.
+stage_collection() {
+  local work
+  work=$(mktemp -d)
+  ansible-galaxy collection build --force --output-path "$work" > "$logs/collection.log" 2>&1 || { cat "$logs/collection.log"; return 1; }
+  ansible-galaxy collection install --offline --no-deps -p "$work/collections" "$work"/mlops-mlflow-*.tar.gz >> "$logs/collection.log" 2>&1 \
+    || { cat "$logs/collection.log"; return 1; }
+  (cd "$work" && ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_CONFIG=/dev/null \
+    ansible-playbook -i localhost, -c local "$repo/tests/collection/fqcn.yml") >> "$logs/collection.log" 2>&1
+  local rc=$?
+  [ $rc -eq 0 ] || tail -30 "$logs/collection.log"
+  detail="$(basename "$work"/mlops-mlflow-*.tar.gz) installs; FQCN playbook from outside the repo"
+  rm -rf "$work"
+  [ $rc -eq 0 ] && passed=$((passed + 1))
+  return $rc
+}
+
+stage_molecule() {
+  local scenarios s ok=0 bad=0 idem=()
+  scenarios=${MOLECULE_SCENARIOS:-$(cd molecule && ls -d -- */ | tr -d / | tr '\n' ' ')}
+  for s in $scenarios; do
+    local t0 rc took
+    t0=$(date +%s)
+    molecule test -s "$s" > "$logs/molecule-$s.log" 2>&1
+    rc=$?
+    took=$(( $(date +%s) - t0 ))
+    if grep -q 'Idempotence completed successfully' "$logs/molecule-$s.log"; then
+      idem+=("$s: changed=0")
+    elif grep -q 'Idempotence test failed' "$logs/molecule-$s.log"; then
+      idem+=("$s: NOT idempotent")
+    fi
+    if [ $rc -eq 0 ]; then
+      ok=$((ok + 1)); echo "  $s: ok (${took}s)"
+    else
+      bad=$((bad + 1)); echo "  $s: FAILED (${took}s)"; tail -60 "$logs/molecule-$s.log"
+      break
+    fi
+  done
+  passed=$((passed + ok)); failed=$((failed + bad))
+  detail="$ok scenarios passed, $bad failed; idempotence: ${idem[*]:-none ran}"
+  [ $bad -eq 0 ]
+}
+
+for stage in "${stages[@]}"; do
+  case " ${all_stages[*]} " in *" $stage "*) ;; *) echo "unknown stage $stage" >&2; exit 2 ;; esac
+  run_stage "$stage" "stage_$stage"
+done
+finish 0
