@@ -93,7 +93,7 @@ seealso:
     description: How versioning works on MinIO.
     link: https://min.io/docs/minio/linux/administration/object-management/object-versioning.html
 author:
-  - mlops.mlflow contributors
+  - mlops.mlflow maintainers (@mlops)
 """
 
 EXAMPLES = r"""

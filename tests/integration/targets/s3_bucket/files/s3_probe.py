@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Read and seed MinIO behind the module's back, so the tests do not trust the module
 to report its own work.  Connection from AWS_ENDPOINT_URL / AWS_ACCESS_KEY_ID /
 AWS_SECRET_ACCESS_KEY / AWS_REGION.
