@@ -303,3 +303,70 @@ def test_argument_spec_keeps_secret_out_of_logs():
     assert spec["access_key"]["no_log"] is False
     assert spec["access_key"]["fallback"][1] == ["AWS_ACCESS_KEY_ID"]
     assert spec["secret_key"]["fallback"][1] == ["AWS_SECRET_ACCESS_KEY"]
+
+
+# --------------------------------------------------------------------------- client paths MinIO cannot be made to take
+# A creation race and a 403 without body cannot be provoked reliably against a real
+# MinIO; botocore's own Stubber feeds the client those responses.
+
+
+@pytest.fixture
+def stubbed_client():
+    pytest.importorskip("boto3")
+    stub_module = pytest.importorskip("botocore.stub")
+    client = _s3.S3Client(endpoint_url=ENDPOINT, access_key="AKIAEXAMPLE", secret_key="not-a-real-secret")
+    with stub_module.Stubber(client._client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def test_creation_race_is_not_a_change(stubbed_client):
+    client, stubber = stubbed_client
+    stubber.add_client_error("create_bucket", service_error_code="BucketAlreadyOwnedByYou", http_status_code=409)
+    assert client.create_bucket("mlflow") is False
+
+
+def test_bucket_of_another_account_on_create(stubbed_client):
+    client, stubber = stubbed_client
+    stubber.add_client_error("create_bucket", service_error_code="BucketAlreadyExists", service_message="taken", http_status_code=409)
+    with pytest.raises(_s3.S3Error, match="failed to create bucket 'mlflow' at http://127.0.0.1:9000: BucketAlreadyExists: taken; the name is taken"):
+        client.create_bucket("mlflow")
+
+
+def test_head_403_with_wrong_credentials_says_so(stubbed_client):
+    client, stubber = stubbed_client
+    stubber.add_client_error("head_bucket", service_error_code="403", service_message="Forbidden", http_status_code=403)
+    stubber.add_client_error("list_buckets", service_error_code="InvalidAccessKeyId", service_message="unknown key", http_status_code=403)
+    with pytest.raises(_s3.S3Error, match="InvalidAccessKeyId: unknown key; the credentials were rejected: check access_key and secret_key"):
+        client.bucket_exists("mlflow")
+
+
+def test_head_403_with_good_credentials_is_someone_elses_bucket(stubbed_client):
+    client, stubber = stubbed_client
+    stubber.add_client_error("head_bucket", service_error_code="403", service_message="Forbidden", http_status_code=403)
+    stubber.add_response("list_buckets", {"Buckets": []})
+    with pytest.raises(_s3.S3Error, match="403: Forbidden; access denied: the bucket belongs to another account"):
+        client.bucket_exists("mlflow")
+
+
+def test_head_404_is_a_missing_bucket(stubbed_client):
+    client, stubber = stubbed_client
+    stubber.add_client_error("head_bucket", service_error_code="404", service_message="Not Found", http_status_code=404)
+    assert client.bucket_exists("mlflow") is False
+
+
+def test_versioning_never_enabled_reads_as_disabled(stubbed_client):
+    client, stubber = stubbed_client
+    stubber.add_response("get_bucket_versioning", {})
+    stubber.add_response("get_bucket_versioning", {"Status": "Suspended"})
+    assert client.get_versioning("mlflow") == "disabled"
+    assert client.get_versioning("mlflow") == "suspended"
+
+
+def test_partial_failure_while_emptying_names_the_object(stubbed_client):
+    client, stubber = stubbed_client
+    stubber.add_response("list_object_versions", {"Versions": [{"Key": "model.pkl", "VersionId": "v1"}], "IsTruncated": False})
+    stubber.add_response("delete_objects", {"Errors": [{"Key": "model.pkl", "VersionId": "v1", "Code": "AccessDenied", "Message": "object locked"}]})
+    expected = "failed to empty bucket 'mlflow' .*1 object versions could not be deleted, first 'model.pkl' \\(version v1\\): AccessDenied"
+    with pytest.raises(_s3.S3Error, match=expected):
+        client.empty_bucket("mlflow")
