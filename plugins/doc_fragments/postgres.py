@@ -35,6 +35,8 @@ options:
       - Password of O(login_user). Never logged.
       - If not set, E(PGPASSWORD) is used; if that is unset too, libpq tries its password file
         (C(~/.pgpass)) and authentication methods that need no password.
+      - Prefer this option (from a vault) to E(PGPASSWORD) set with a task's C(environment)
+        keyword, which Ansible itself prints at verbosity C(-vvvv).
     type: str
   login_db:
     description:

@@ -348,6 +348,11 @@ def q_alter_role_login(role):
     return sql.SQL("ALTER ROLE {} WITH LOGIN").format(sql.Identifier(role)), ()
 
 
+def q_grant_role_to_login_user(role):
+    """Lets a login_user that is not a superuser act as ``role`` (CREATE/ALTER DATABASE ... OWNER needs it)."""
+    return sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(role)), ()
+
+
 def q_create_database(name, *, owner=None, template=None, encoding=None, lc_collate=None, lc_ctype=None):
     parts = [sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))]
     params = []
@@ -516,6 +521,15 @@ class PostgresClient:
         if not rows:
             return dict(name=role, exists=False, can_login=False)
         return dict(name=role, exists=True, can_login=rows[0][0])
+
+    def login_user_can_act_as(self, conn, role, role_exists):
+        """(superuser, may act as role): whether login_user may give objects to ``role``."""
+        superuser = self.fetch(conn, "read", "role '%s'" % self.user, sql.SQL("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))[0][0]
+        if superuser or not role_exists:
+            return superuser, superuser
+        privilege = "SET" if conn.server_version >= 160000 else "MEMBER"
+        rows = self.fetch(conn, "read the membership in", "role '%s'" % role, sql.SQL("SELECT pg_has_role(current_user, %s, %s)"), (role, privilege))
+        return superuser, rows[0][0]
 
     def read_role_secret(self, conn, role):
         """(readable, rolpassword): pg_authid is readable by superusers only."""

@@ -126,6 +126,12 @@ options:
     type: bool
     default: false
 notes:
+  - O(login_user) need not be a superuser (managed services such as Amazon RDS give none). It
+    needs C(CREATEDB) and C(CREATEROLE); where PostgreSQL requires it to make the owner role
+    the owner of a database, the module grants that role to O(login_user)
+    (C(GRANT owner TO CURRENT_USER)) and lists that in C(queries). The password comparison then
+    uses a login attempt as O(owner), which the server's C(pg_hba.conf) must allow from the
+    managed host.
   - The owner's password is set as a SCRAM-SHA-256 secret whatever the server's
     C(password_encryption); clients need libpq 10 or newer, which every supported MLflow
     driver has.
@@ -190,14 +196,15 @@ EXAMPLES = r"""
     login_host: db.example.com
     login_password: "{{ vault_postgres_password }}"
 
-- name: Connection from the environment (PGHOST, PGPORT, PGUSER, PGPASSWORD)
+- name: Server from the environment (PGHOST, PGPORT, PGUSER, PGSSLMODE), password as an option
   mlops.mlflow.postgresql_database:
     name: mlflow
     owner: mlflow
     owner_password: "{{ vault_mlflow_db_password }}"
+    login_password: "{{ vault_postgres_password }}"
   environment:
     PGHOST: db.example.com
-    PGPASSWORD: "{{ vault_postgres_password }}"
+    PGSSLMODE: require
 """
 
 RETURN = r"""
@@ -283,6 +290,7 @@ from ansible_collections.mlops.mlflow.plugins.module_utils._postgres import (
     q_drop_database,
     q_grant_public_schema,
     q_create_role,
+    q_grant_role_to_login_user,
     q_terminate_sessions,
     scram_verifier,
 )
@@ -447,6 +455,11 @@ def ensure_present(module, client, conn, before):
                     warnings.append("could not compare the password of role '%s' (login_user '%s' may not read pg_authid and a login attempt as '%s' "
                                     "gave no answer): it is set again" % (owner, client.user, owner))
                 set_password = not same
+    owner_changes = before["exists"] and owner and before["owner"] != owner
+    needs_membership = False
+    if owner and (owner_changes or not before["exists"]):
+        _superuser, can_act = client.login_user_can_act_as(conn, owner, role_before["exists"])
+        needs_membership = not can_act
     iterations = client.scram_iterations(conn)
     template = None
     if not before["exists"]:
@@ -468,7 +481,8 @@ def ensure_present(module, client, conn, before):
     elif owner and p["owner_password"] is not None and update_always and not role_before["can_login"]:
         client.execute(conn, "allow login for", "role '%s'" % owner, *q_alter_role_login(owner))
         role_after["can_login"] = True
-    owner_changes = before["exists"] and owner and before["owner"] != owner
+    if needs_membership:
+        client.execute(conn, "let login_user act as", "role '%s'" % owner, *q_grant_role_to_login_user(owner))
     if owner_changes:
         client.execute(conn, "change the owner of", "database '%s'" % name, *q_alter_database_owner(name, owner))
     if check:
