@@ -147,7 +147,7 @@ seealso:
     description: How MLflow uses the database.
     link: https://mlflow.org/docs/latest/self-hosting/architecture/backend-store/
 author:
-  - mlops.mlflow contributors
+  - mlops.mlflow maintainers (@mlops)
 """
 
 EXAMPLES = r"""

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Read and prepare PostgreSQL behind the module's back, so the tests do not trust the module
 to report its own work. Connects as the superuser from PGHOST / PGPORT / PGUSER / PGPASSWORD.
 
