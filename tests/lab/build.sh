@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# Builds the offline test lab (docs/development.md, "The test lab") on a Debian-family
+# machine, as root, with no container registry needed:
+#   1. makes sure a Docker engine answers (installs docker.io and debootstrap when absent,
+#      starts dockerd when nothing answers, with or without systemd);
+#   2. builds every lab image, or pulls the public ones when a registry answers;
+#   3. saves the service images as archives for the roles' *_image_archive.
+# Incremental: each image carries the hash of its inputs in the label below and is rebuilt
+# only when they change; archives are re-saved only when the image ID changed. One line per
+# image: NAME built|pulled|reused SECONDS.
+#
+# Image names and versions come from the role defaults (tests/lab/role_defaults.py). The
+# only pin kept here is the MinIO module version (minio_version below): the image tag
+# (artifact_store_image) encodes its date and commit, and the script checks they agree.
+#
+# Environment:
+#   MLOPS_LAB_CACHE          cache root (default ~/.cache/mlops-mlflow-lab): Go caches,
+#                            the MinIO binary, archives/, logs/
+#   MLOPS_LAB_DEBIAN_MIRROR  Debian mirror (default: the machine's apt sources)
+#   MLOPS_LAB_PULL=0         never try a registry for the public images
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$PWD
+lab=$repo/tests/lab
+cache=${MLOPS_LAB_CACHE:-$HOME/.cache/mlops-mlflow-lab}
+logs=$cache/logs
+label=org.mlops-mlflow.lab.inputs
+host_ca_bundle=/etc/ssl/certs/ca-certificates.crt
+
+# The last commit of the archived minio/minio repository; it contains the security release
+# RELEASE.2025-10-15T17-29-55Z (CVE-2025-62506), whose own pseudo-version the module proxy
+# does not serve. Change it together with artifact_store_image.
+minio_module=github.com/minio/minio
+minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
+
+mkdir -p "$logs" "$cache/archives"
+exec 9> "$cache/build.lock"
+flock -n 9 || { echo "build.sh: waiting for another build.sh run to finish" >&2; flock 9; }
+
+started=$(date +%s%N)
+die() { echo "build.sh: $*" >&2; exit 1; }
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+report() { # NAME STATUS START_NS
+  local ms
+  ms=$(ms_since "$3")
+  printf '%-58s %-7s %4d.%ds\n' "$1" "$2" $((ms / 1000)) $((ms % 1000 / 100))
+}
+# run_logged LOGNAME CMD...: output to the log; on failure, its tail and exit.
+run_logged() {
+  local log=$logs/$1.log
+  shift
+  if ! "$@" > "$log" 2>&1; then
+    tail -40 "$log" >&2
+    die "failed: $* (log: $log)"
+  fi
+}
+
+# hash_inputs ITEM...: file:PATH and dir:PATH hash contents, anything else is literal.
+hash_inputs() {
+  local item
+  for item in "$@"; do
+    case "$item" in
+      file:*) sha256sum < "${item#file:}" ;;
+      dir:*) (cd "${item#dir:}" && find . -type f -print0 | sort -z | xargs -0 sha256sum) ;;
+      *) printf '%s\n' "$item" ;;
+    esac
+  done | sha256sum | cut -c1-64
+}
+image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
+image_label() { docker image inspect -f "{{ index .Config.Labels \"$label\" }}" "$1" 2>/dev/null || true; }
+# An image that came from a registry (not built here) carries a repository digest.
+image_pulled() { [ -n "$(docker image inspect -f '{{range .RepoDigests}}{{.}}{{end}}' "$1" 2>/dev/null)" ]; }
+
+# ---------------------------------------------------------------- Docker engine
+ensure_engine() {
+  local missing=()
+  command -v docker > /dev/null || missing+=(docker.io)
+  command -v debootstrap > /dev/null || missing+=(debootstrap)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]} from the distribution"
+    run_logged apt-install bash -c "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+  fi
+  docker info > /dev/null 2>&1 && return 0
+  if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then
+    systemctl start docker
+  else
+    # No init system to ask: run dockerd in the background, detached from this shell.
+    echo "starting dockerd in the background (log: $logs/dockerd.log)"
+    setsid dockerd > "$logs/dockerd.log" 2>&1 < /dev/null &
+  fi
+  for _ in $(seq 60); do
+    docker info > /dev/null 2>&1 && return 0
+    sleep 1
+  done
+  tail -20 "$logs/dockerd.log" 2>/dev/null >&2 || true
+  die "no Docker engine answers on ${DOCKER_HOST:-/var/run/docker.sock} after 60 s"
+}
+
+# ---------------------------------------------------------------- pins and mirror
+python=$repo/.venv/bin/python
+[ -x "$python" ] || python=python3
+"$python" -c 'import yaml' 2> /dev/null || die "needs Python with PyYAML: run scripts/bootstrap.sh test first"
+backend_store_image="" artifact_store_image="" tracking_server_base_image="" tracking_server_mlflow_version=""
+eval "$("$python" "$lab/role_defaults.py" backend_store_image artifact_store_image \
+  tracking_server_base_image tracking_server_mlflow_version)"
+mlflow_server_image=localhost/mlops-mlflow/mlflow-server:$tracking_server_mlflow_version
+
+# artifact_store_image's tag is YYYY.MM.DD-<12 hex commit>; the pseudo-version must match.
+minio_tag=${artifact_store_image##*:}
+minio_stamp=${minio_version#v0.0.0-}
+[ "${minio_tag//./}" = "${minio_stamp:0:8}-${minio_stamp#*-}" ] \
+  || die "artifact_store_image tag $minio_tag does not match minio_version $minio_version: update both"
+
+apt_uris() {
+  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2> /dev/null \
+    | grep -E '^[[:space:]]*(deb|URIs:)' | grep -oE '(https?|file)://[^ ]+' || true
+}
+mirror=${MLOPS_LAB_DEBIAN_MIRROR:-$(apt_uris | grep -m1 -E '/debian/?$' || true)}
+mirror=${mirror:-http://deb.debian.org/debian}
+mirror=${mirror%/}
+security_mirror=$(apt_uris | grep -m1 -E '/debian-security/?$' || true)
+security_mirror=${security_mirror%/}
+
+# ---------------------------------------------------------------- images
+# Debian base from debootstrap: the root of every image below.
+build_debian() { # VERSION SUITE
+  local tag=mlops-lab/debian:$1 suite=$2 t0 hash rootfs
+  t0=$(date +%s%N)
+  hash=$(hash_inputs "debootstrap --variant=minbase $suite $mirror" "security $security_mirror" "recipe 1")
+  if [ "$(image_label "$tag")" = "$hash" ]; then report "$tag" reused "$t0"; return; fi
+  rootfs=$(mktemp -d /var/tmp/mlops-lab-rootfs.XXXXXX)
+  run_logged "debootstrap-$suite" debootstrap --variant=minbase "$suite" "$rootfs" "$mirror"
+  {
+    echo "deb $mirror $suite main"
+    echo "deb $mirror $suite-updates main"
+    [ -z "$security_mirror" ] || echo "deb $security_mirror $suite-security main"
+  } > "$rootfs/etc/apt/sources.list"
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
+  tar -C "$rootfs" -c . | docker import --change "LABEL $label=$hash" --change 'CMD ["bash"]' - "$tag" > /dev/null
+  rm -rf "$rootfs"
+  report "$tag" built "$t0"
+}
+
+# build_image TAG HASH CONTEXT_DIR [docker build args...]
+build_image() {
+  local tag=$1 hash=$2 context=$3
+  shift 3
+  run_logged "build-$(printf '%s' "$tag" | tr -c 'a-zA-Z0-9.-' _)" \
+    env DOCKER_BUILDKIT=0 docker build --label "$label=$hash" -t "$tag" "$@" "$context"
+}
+
+# A context directory: the image's files from tests/lab/images/NAME plus extra files.
+context_dir() { # NAME -> path; remove it afterwards
+  local dir
+  dir=$(mktemp -d /var/tmp/mlops-lab-context.XXXXXX)
+  cp -a "$lab/images/$1/." "$dir/"
+  echo "$dir"
+}
+
+build_systemd() { # VERSION
+  local tag=mlops-lab/systemd-debian:$1 base=mlops-lab/debian:$1 t0 hash ctx
+  t0=$(date +%s%N)
+  hash=$(hash_inputs "dir:$lab/images/systemd-debian" "file:$host_ca_bundle" "base $(image_id "$base")")
+  if [ "$(image_label "$tag")" = "$hash" ]; then report "$tag" reused "$t0"; return; fi
+  ctx=$(context_dir systemd-debian)
+  cp "$host_ca_bundle" "$ctx/host-ca-bundle.crt"
+  build_image "$tag" "$hash" "$ctx" --build-arg "BASE=$base"
+  rm -rf "$ctx"
+  report "$tag" built "$t0"
+}
+
+registry_state=unknown
+# Public images: pulled when a registry answers, else built from tests/lab/images/NAME.
+build_public() { # TAG NAME
+  local tag=$1 name=$2 base=mlops-lab/debian:13 t0 hash ctx
+  t0=$(date +%s%N)
+  hash=$(hash_inputs "dir:$lab/images/$name" "base $(image_id "$base")")
+  if [ "$(image_label "$tag")" = "$hash" ]; then report "$tag" reused "$t0"; return; fi
+  if [ -z "$(image_label "$tag")" ] && image_pulled "$tag"; then report "$tag" reused "$t0"; return; fi
+  if [ "${MLOPS_LAB_PULL:-1}" != 0 ] && [ "$registry_state" != down ]; then
+    if timeout 20 docker pull -q "$tag" > "$logs/pull-$name.log" 2>&1; then
+      registry_state=up
+      report "$tag" pulled "$t0"
+      return
+    fi
+    registry_state=down
+  fi
+  ctx=$(context_dir "$name")
+  build_image "$tag" "$hash" "$ctx" --build-arg "BASE=$base"
+  rm -rf "$ctx"
+  report "$tag" built "$t0"
+}
+
+# The MinIO binary: go install of the pinned module into $cache/go/bin, caches reused.
+# Host go when it is at least the module's `go` line, else Debian's golang-go in a container
+# with GOTOOLCHAIN=auto (it fetches the toolchain the module asks for from the module proxy).
+minio_bin=$cache/go/bin/minio
+build_minio_binary() {
+  local want="$minio_module@$minio_version" have="" need host_go=""
+  have=$(cat "$minio_bin.version" 2> /dev/null || true)
+  if [ -x "$minio_bin" ] && [ -z "$have" ] && command -v go > /dev/null; then
+    # A binary from an earlier build without the stamp: ask the binary itself.
+    have=$(go version -m "$minio_bin" 2> /dev/null | awk -v m="$minio_module" '$1 == "mod" && $2 == m { print m "@" $3 }')
+    [ -z "$have" ] || echo "$have" > "$minio_bin.version"
+  fi
+  [ -x "$minio_bin" ] && [ "$have" = "$want" ] && return 0
+
+  mkdir -p "$cache/go/mod" "$cache/go/build" "$cache/go/bin"
+  if command -v go > /dev/null; then
+    local modfile=$cache/go/mod/cache/download/$minio_module/@v/$minio_version.mod
+    [ -f "$modfile" ] || run_logged minio-download env GOMODCACHE="$cache/go/mod" go mod download "$want"
+    need=$(awk '$1 == "go" { print $2; exit }' "$modfile")
+    local have_go
+    have_go=$(go env GOVERSION)
+    have_go=${have_go#go}
+    [ "$(printf '%s\n%s\n' "$need" "$have_go" | sort -V | head -1)" = "$need" ] && host_go=yes
+  fi
+  rm -f "$minio_bin.version"
+  if [ -n "$host_go" ]; then
+    run_logged minio-go-install env GOBIN="$cache/go/bin" GOMODCACHE="$cache/go/mod" \
+      GOCACHE="$cache/go/build" CGO_ENABLED=0 GOTOOLCHAIN=local go install -trimpath "$want"
+  else
+    run_logged minio-go-install docker run --rm \
+      -v "$cache/go:/cache" -v "$host_ca_bundle:/usr/local/share/mlops-lab-ca.crt:ro" \
+      -e SSL_CERT_FILE=/usr/local/share/mlops-lab-ca.crt -e GOMODCACHE=/cache/mod \
+      -e GOCACHE=/cache/build -e GOBIN=/cache/bin -e CGO_ENABLED=0 -e GOTOOLCHAIN=auto \
+      -e GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}" -e GOFLAGS=-buildvcs=false \
+      mlops-lab/debian:13 bash -c "apt-get update && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y --no-install-recommends golang-go ca-certificates \
+        && go install -trimpath $want"
+  fi
+  echo "$want" > "$minio_bin.version"
+}
+
+build_minio() {
+  local tag=$artifact_store_image base=mlops-lab/debian:13 t0 hash ctx
+  t0=$(date +%s%N)
+  build_minio_binary
+  hash=$(hash_inputs "dir:$lab/images/minio" "file:$minio_bin.version" "base $(image_id "$base")")
+  if [ "$(image_label "$tag")" = "$hash" ]; then report "$tag" reused "$t0"; return; fi
+  ctx=$(context_dir minio)
+  install -m 0755 "$minio_bin" "$ctx/minio"
+  build_image "$tag" "$hash" "$ctx" --build-arg "BASE=$base" --build-arg "MINIO_VERSION=$minio_version"
+  rm -rf "$ctx"
+  report "$tag" built "$t0"
+}
+
+# The MLflow server image from the tracking_server role's own template, rendered with the
+# role defaults and the host CA bundle (pip goes through the intercepting proxy).
+build_mlflow_server() {
+  local tag=$mlflow_server_image role=$repo/roles/tracking_server t0 hash ctx
+  t0=$(date +%s%N)
+  hash=$(hash_inputs "file:$role/templates/Dockerfile.j2" "file:$role/defaults/main.yml" \
+    "file:$host_ca_bundle" "base $(image_id "$tracking_server_base_image")" "recipe 1")
+  if [ "$(image_label "$tag")" = "$hash" ]; then report "$tag" reused "$t0"; return; fi
+  ctx=$(mktemp -d /var/tmp/mlops-lab-context.XXXXXX)
+  mkdir "$ctx/ca-certificates"
+  cp "$host_ca_bundle" "$ctx/ca-certificates/host-ca-bundle.crt"
+  run_logged render-mlflow-server "$repo/.venv/bin/ansible" localhost -i localhost, -c local \
+    -m ansible.builtin.template -a "src=$role/templates/Dockerfile.j2 dest=$ctx/Dockerfile mode=0644" \
+    -e "ansible_python_interpreter=$repo/.venv/bin/python" -e "@$role/defaults/main.yml" \
+    -e "{\"tracking_server_ca_certificates\": [\"$host_ca_bundle\"]}"
+  build_image "$tag" "$hash" "$ctx"
+  rm -rf "$ctx"
+  report "$tag" built "$t0"
+}
+
+# ---------------------------------------------------------------- archives
+# save_archive FILE TAG: docker save, only when the image ID differs from the recorded one.
+archive_ids=$cache/archives/image-ids
+save_archive() {
+  local file=$cache/archives/$1.tar tag=$2 id recorded t0
+  t0=$(date +%s%N)
+  id=$(image_id "$tag")
+  recorded=$(awk -v f="$1.tar" '$1 == f { print $2 }' "$archive_ids" 2> /dev/null || true)
+  if [ -s "$file" ] && [ "$id" = "$recorded" ]; then report "archive $1.tar" unchanged "$t0"; return; fi
+  docker save -o "$file.tmp" "$tag"
+  mv "$file.tmp" "$file"
+  { grep -v "^$1.tar " "$archive_ids" 2> /dev/null || true; echo "$1.tar $id $tag"; } > "$archive_ids.tmp"
+  mv "$archive_ids.tmp" "$archive_ids"
+  report "archive $1.tar" saved "$t0"
+}
+
+ensure_engine
+build_debian 12 bookworm
+build_debian 13 trixie
+build_systemd 12
+build_systemd 13
+build_public "$backend_store_image" postgres
+build_public "$tracking_server_base_image" python
+build_minio
+build_mlflow_server
+save_archive postgres "$backend_store_image"
+save_archive minio "$artifact_store_image"
+save_archive python "$tracking_server_base_image"
+save_archive mlflow-server "$mlflow_server_image"
+printf 'lab ready in %ds (cache %s)\n' $(( $(ms_since "$started") / 1000 )) "$cache"
