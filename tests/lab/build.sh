@@ -18,6 +18,7 @@
 #                            the MinIO binary, archives/, logs/
 #   MLOPS_LAB_DEBIAN_MIRROR  Debian mirror (default: the machine's apt sources)
 #   MLOPS_LAB_PULL=0         never try a registry for the public images
+#   MLOPS_LAB_GO=container   build MinIO with Debian's Go in a container even if host go fits
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -206,7 +207,7 @@ build_minio_binary() {
   [ -x "$minio_bin" ] && [ "$have" = "$want" ] && return 0
 
   mkdir -p "$cache/go/mod" "$cache/go/build" "$cache/go/bin"
-  if command -v go > /dev/null; then
+  if [ "${MLOPS_LAB_GO:-auto}" != container ] && command -v go > /dev/null; then
     local modfile=$cache/go/mod/cache/download/$minio_module/@v/$minio_version.mod
     [ -f "$modfile" ] || run_logged minio-download env GOMODCACHE="$cache/go/mod" go mod download "$want"
     need=$(awk '$1 == "go" { print $2; exit }' "$modfile")
