@@ -1,0 +1,541 @@
+# Copyright: mlops.mlflow contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""MLflow tracking server client for the mlops.mlflow modules (private: no API promise
+outside this collection).
+
+Only Ansible's own URL utilities are used, so nothing but the standard library and
+ansible-core is needed on the host that runs the module. The pure helpers (URL building,
+version comparison, error diagnosis) are what the unit tests cover; ``MlflowClient`` does
+the I/O and returns every answer, failures included, as a ``Reply``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import ssl
+import time
+
+from http.client import HTTPException
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.urls import SSLValidationError, open_url
+
+DEFAULT_TIMEOUT = 30
+# Longest excerpt of a response body quoted in a message.
+EXCERPT_LENGTH = 300
+
+API = "/api/2.0/mlflow"
+ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
+# An API route that goes through MLflow's host-header check but not through its database.
+SERVER_INFO_PATH = "/api/3.0/mlflow/server-info"
+
+INSECURE_TLS_ENV = "MLFLOW_TRACKING_INSECURE_TLS"
+_TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def mlflow_argument_spec():
+    """Connection options, documented in the ``mlops.mlflow.mlflow`` doc fragment."""
+    return dict(
+        url=dict(type="str", fallback=(env_fallback, ["MLFLOW_TRACKING_URI"])),
+        username=dict(type="str", fallback=(env_fallback, ["MLFLOW_TRACKING_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(env_fallback, ["MLFLOW_TRACKING_PASSWORD"])),
+        # No default: unset means "not MLFLOW_TRACKING_INSECURE_TLS" (see resolve_validate_certs).
+        validate_certs=dict(type="bool"),
+        ca_path=dict(type="path", fallback=(env_fallback, ["MLFLOW_TRACKING_SERVER_CERT_PATH"])),
+        timeout=dict(type="int", default=DEFAULT_TIMEOUT),
+    )
+
+
+def resolve_validate_certs(validate_certs, environ):
+    """``validate_certs`` if given, else the opposite of MLFLOW_TRACKING_INSECURE_TLS."""
+    if validate_certs is not None:
+        return bool(validate_certs)
+    return environ.get(INSECURE_TLS_ENV, "").strip().lower() not in _TRUE_WORDS
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+def parse_server_url(url):
+    """Split the server URL into ``(base_url, host_header)`` or raise ValueError.
+
+    ``base_url`` keeps a path prefix (a server started with ``--static-prefix`` or behind a
+    proxy path) without its trailing slash; ``host_header`` is what the client sends as Host.
+    """
+    if not url or not url.strip():
+        raise ValueError("no server URL: set url or the environment variable MLFLOW_TRACKING_URI")
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(
+            "url '%s' is not an http(s) URL: registry_check talks to an MLflow tracking server over HTTP, for example http://mlflow.example.com:5000" % url
+        )
+    if "@" in parts.netloc:
+        raise ValueError("url must not contain credentials: set username and password instead")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("url '%s' has an invalid port" % url) from None
+    if not parts.hostname:
+        raise ValueError("url '%s' names no host" % url)
+    if parts.query or parts.fragment:
+        raise ValueError("url '%s' must not have a query string or fragment" % url)
+    host = parts.hostname
+    if ":" in host:  # IPv6 literal
+        host = "[%s]" % host
+    host_header = host if port is None else "%s:%d" % (host, port)
+    base = "%s://%s%s" % (parts.scheme, parts.netloc, parts.path.rstrip("/"))
+    return base, host_header
+
+
+def build_url(base_url, path, query=None):
+    """``base_url`` + ``path`` (+ ``?query``, a dict or list of pairs; None values dropped)."""
+    url = base_url + path
+    if query:
+        items = query.items() if isinstance(query, dict) else query
+        pairs = [(k, v) for k, v in items if v is not None]
+        if pairs:
+            url += "?" + urlencode(pairs)
+    return url
+
+
+def artifact_url(base_url, artifact_path):
+    """URL of the proxied artifact at ``artifact_path`` (relative to the artifact root)."""
+    return build_url(base_url, "%s/%s" % (ARTIFACTS_API, quote(artifact_path.strip("/"), safe="/")))
+
+
+def artifact_path_from_uri(artifact_uri):
+    """The path below the server's proxied artifact root for a run's ``artifact_uri``.
+
+    ``mlflow-artifacts:/1/abc/artifacts`` and ``mlflow-artifacts://host:5000/1/abc/artifacts``
+    give ``1/abc/artifacts``; an http(s) URL of the mlflow-artifacts API gives what follows the
+    API route. Any other scheme (``s3://``, ``file://``) means the server does not proxy this
+    run's artifacts: None.
+    """
+    if not artifact_uri:
+        return None
+    parts = urlsplit(artifact_uri)
+    if parts.scheme == "mlflow-artifacts":
+        path = parts.path
+    elif parts.scheme in ("http", "https"):
+        anchor = ARTIFACTS_API + "/"
+        if anchor not in parts.path:
+            return None
+        path = parts.path.split(anchor, 1)[1]
+    else:
+        return None
+    path = unquote(path).strip("/")
+    return path or None
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def parse_version(text):
+    """The release numbers of a version string: ``'v3.17.2'`` -> ``(3, 17, 2)``; None if none."""
+    match = re.match(r"\s*v?(\d+(?:\.\d+)*)", text or "")
+    if not match:
+        return None
+    return tuple(int(p) for p in match.group(1).split("."))
+
+
+def version_matches(expected, actual):
+    """Whether the server's ``actual`` version is the ``expected`` one.
+
+    Release numbers are compared, so ``3.17`` matches ``3.17.0`` and ``3.17.2`` (a shorter
+    expected version is a prefix); anything after them (``rc1``, ``.dev0``) must be equal too.
+    """
+    expected = (expected or "").strip()
+    actual = (actual or "").strip()
+    if expected.lstrip("v") == actual.lstrip("v"):
+        return True
+    exp_rel, act_rel = parse_version(expected), parse_version(actual)
+    if exp_rel is None or act_rel is None:
+        return False
+    exp_rest = re.sub(r"^\s*v?\d+(?:\.\d+)*", "", expected)
+    act_rest = re.sub(r"^\s*v?\d+(?:\.\d+)*", "", actual)
+    if exp_rest:
+        return exp_rel == act_rel and exp_rest == act_rest
+    if act_rest:
+        return False
+    padded = act_rel + (0,) * max(0, len(exp_rel) - len(act_rel))
+    return padded[: len(exp_rel)] == exp_rel
+
+
+# --------------------------------------------------------------------------- replies
+
+
+class Reply:
+    """One HTTP exchange: ``status`` is None when no HTTP answer came (``error`` says why)."""
+
+    def __init__(self, method, url, *, status=None, body=b"", reason="", error=None, error_kind=None, elapsed_ms=0.0):
+        self.method = method
+        self.url = url
+        self.status = status
+        self.body = body or b""
+        self.reason = reason or ""
+        self.error = error
+        self.error_kind = error_kind
+        self.elapsed_ms = elapsed_ms
+
+    @property
+    def ok(self):
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def json(self):
+        """The body as JSON (an empty body is ``{}``); ValueError if it is not JSON."""
+        if not self.body.strip():
+            return {}
+        return json.loads(self.text)
+
+
+def body_excerpt(text, limit=EXCERPT_LENGTH):
+    """A response body cut down for a message: tags removed, whitespace collapsed, shortened."""
+    text = re.sub(r"<[^>]+>", " ", text or "")
+    text = " ".join(text.split())
+    try:
+        # An MLflow error document: its message is what matters.
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict) and doc.get("message"):
+        text = "%s: %s" % (doc["error_code"], doc["message"]) if doc.get("error_code") else doc["message"]
+    if len(text) > limit:
+        text = text[: limit - 3].rstrip() + "..."
+    return text
+
+
+def describe_reply(reply):
+    """What came back, for a message: ``HTTP 500 Internal Server Error: <excerpt>`` or the error."""
+    if reply.status is None:
+        return reply.error or "no answer"
+    head = "HTTP %d" % reply.status
+    if reply.reason:
+        head += " %s" % reply.reason
+    excerpt = body_excerpt(reply.text)
+    if excerpt and excerpt.lower() not in head.lower():
+        head += ": %s" % excerpt
+    return head
+
+
+def classify_transport_error(exc):
+    """``(kind, text)`` for an exception raised before any HTTP answer."""
+    reason = getattr(exc, "reason", exc)
+    text = str(reason) or exc.__class__.__name__
+    lowered = text.lower()
+    if isinstance(reason, (socket.timeout, TimeoutError)) or "timed out" in lowered:
+        return "timeout", text
+    if isinstance(reason, ConnectionRefusedError) or "connection refused" in lowered or "errno 111" in lowered:
+        return "refused", text
+    if isinstance(reason, socket.gaierror) or "name or service not known" in lowered or "name resolution" in lowered or "nodename nor servname" in lowered:
+        return "dns", text
+    if isinstance(reason, ssl.SSLError) or isinstance(exc, SSLValidationError) or "certificate" in lowered or "ssl" in lowered:
+        return "tls", text
+    if isinstance(reason, (ConnectionResetError, ConnectionAbortedError)) or "reset by peer" in lowered or "remote end closed" in lowered:
+        return "reset", text
+    return "other", text
+
+
+# --------------------------------------------------------------------------- diagnosis
+
+HOST_REJECTED_MARKERS = ("invalid host header", "dns rebinding")
+S3_CREDENTIAL_MARKERS = (
+    "invalidaccesskeyid",
+    "access key id you provided does not exist",
+    "signaturedoesnotmatch",
+    "signature we calculated does not match",
+    "invalidclienttokenid",
+    "expiredtoken",
+    "unable to locate credentials",
+    "nocredentialserror",
+    "invalidtoken",
+)
+S3_ACCESS_DENIED_MARKERS = ("accessdenied", "access denied")
+S3_NO_BUCKET_MARKERS = ("nosuchbucket", "specified bucket does not exist")
+S3_ENDPOINT_MARKERS = (
+    "could not connect to the endpoint url",
+    "endpointconnectionerror",
+    "max retries exceeded",
+    "connect timeout on endpoint",
+    "read timeout on endpoint",
+)
+DATABASE_MARKERS = (
+    "operationalerror",
+    "psycopg",
+    "sqlalchemy",
+    "could not connect to server",
+    "connection to server at",
+    "could not translate host name",
+    "server closed the connection unexpectedly",
+    "database",
+    "out-of-date database schema",
+)
+ARTIFACTS_DISABLED_MARKERS = ("--serve-artifacts", "artifact serving is disabled", "artifact serving is not configured")
+
+# Steps whose requests reach the backend store (database).
+DATABASE_STEPS = (
+    "tracking",
+    "registry",
+    "roundtrip_create_experiment",
+    "roundtrip_create_run",
+    "roundtrip_register",
+    "roundtrip_cleanup",
+)
+ARTIFACT_STEPS = ("roundtrip_upload", "roundtrip_download", "roundtrip_cleanup")
+
+
+def is_host_rejection(status, text):
+    """MLflow's host-header check (uvicorn server, --allowed-hosts) refused the request."""
+    lowered = (text or "").lower()
+    return status in (400, 403) and any(m in lowered for m in HOST_REJECTED_MARKERS)
+
+
+def _bucket_in(text):
+    match = re.search(r"s3a?://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])", text or "")
+    if match:
+        return match.group(1)
+    match = re.search(r"bucket[ '\"=:]+([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])['\"]?", text or "", re.IGNORECASE)
+    if match and match.group(1).lower() not in ("does", "not", "the"):
+        return match.group(1)
+    return None
+
+
+def artifact_store_cause(text):
+    """Likely cause behind an artifact store failure reported in ``text``; None if unrecognised."""
+    lowered = (text or "").lower()
+    bucket = _bucket_in(text)
+    if any(m in lowered for m in S3_NO_BUCKET_MARKERS):
+        named = "'%s' " % bucket if bucket else ""
+        return (
+            "the artifact store's bucket %sdoes not exist: create it (mlops.mlflow.s3_bucket) or point the "
+            "server's --artifacts-destination at an existing bucket" % named
+        )
+    if any(m in lowered for m in S3_CREDENTIAL_MARKERS):
+        return (
+            "the artifact store refused the MLflow server's S3 credentials (wrong access key or secret key): "
+            "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY of the server against the S3/MinIO user"
+        )
+    if any(m in lowered for m in S3_ACCESS_DENIED_MARKERS):
+        named = " '%s'" % bucket if bucket else ""
+        return (
+            "the artifact store denied the MLflow server's S3 user access to the bucket%s: give that user "
+            "read and write permission on it (bucket or user policy)" % named
+        )
+    if any(m in lowered for m in S3_ENDPOINT_MARKERS):
+        return "the MLflow server cannot reach its artifact store: check MLFLOW_S3_ENDPOINT_URL of the server and that the S3/MinIO endpoint is running"
+    if any(m in lowered for m in ARTIFACTS_DISABLED_MARKERS):
+        return "the server does not serve artifacts: start mlflow server with --serve-artifacts"
+    return None
+
+
+def transport_cause(reply, timeout=None):
+    """Likely cause when ``reply`` has no HTTP answer at all."""
+    kind = reply.error_kind
+    if kind == "refused":
+        return "nothing listens at %s: check url and that the MLflow server is running" % reply.url
+    if kind == "timeout":
+        waited = " within %s s" % timeout if timeout else ""
+        return "no answer from %s%s: check url, firewalls, and that the MLflow server is running and not overloaded" % (reply.url, waited)
+    if kind == "dns":
+        return "the host name in %s does not resolve: check url" % reply.url
+    if kind == "tls":
+        return (
+            "the TLS connection to %s failed: trust the server's CA with ca_path (MLFLOW_TRACKING_SERVER_CERT_PATH), "
+            "or use http:// if the server does not speak TLS" % reply.url
+        )
+    if kind == "reset":
+        return "the connection to %s was dropped: check url (http vs https) and that the MLflow server is running" % reply.url
+    return "cannot reach %s: check url and that the MLflow server is running" % reply.url
+
+
+def diagnose(step, reply, host_header=None, timeout=None, detail_text=None):
+    """The likely cause of a failed ``step`` from its ``reply`` (and, for artifact steps, the
+    text of a follow-up diagnostic request in ``detail_text``), as a sentence."""
+    if reply.status is None:
+        cause = transport_cause(reply, timeout)
+        if reply.error_kind == "timeout" and step in DATABASE_STEPS:
+            cause += "; /health answered, so the server runs but its backend store (database) is probably down, unreachable or too slow"
+        return cause
+    status, text = reply.status, reply.text
+    lowered = text.lower()
+    if is_host_rejection(status, text):
+        return "host header '%s' rejected: add it to the server's --allowed-hosts (tracking_server_allowed_hosts), or reach the server by a name it allows" % (
+            host_header or urlsplit(reply.url).netloc
+        )
+    if step in ARTIFACT_STEPS:
+        for candidate in (detail_text, text):
+            cause = artifact_store_cause(candidate)
+            if cause:
+                return cause
+    if status == 401:
+        return "the server requires authentication: set username and password (MLFLOW_TRACKING_USERNAME, MLFLOW_TRACKING_PASSWORD) or check them"
+    if status == 403:
+        return "the server refused the request: the user lacks permission for this operation"
+    if status == 404 and step in ("health", "version", "tracking", "registry"):
+        return "no MLflow REST API at %s: check that url points to an MLflow tracking server, including any path prefix (--static-prefix)" % reply.url
+    if status in (502, 503, 504) and not any(m in lowered for m in ARTIFACTS_DISABLED_MARKERS):
+        return "a proxy or load balancer answered, but the MLflow server behind it is not (yet) running or not reachable"
+    if step in ARTIFACT_STEPS and status >= 500:
+        cause = artifact_store_cause(text)
+        if cause:
+            return cause
+        return "the MLflow server could not use its artifact store (wrong S3 credentials, missing bucket or unreachable S3 endpoint): see the server's log"
+    if any(m in lowered for m in DATABASE_MARKERS) and status >= 500:
+        return "the backend store (database) is down or unreachable: check the PostgreSQL server and the server's --backend-store-uri"
+    if step in DATABASE_STEPS and status >= 500:
+        return (
+            "/health answers but the REST API fails: the backend store (database) is probably down or unreachable, "
+            "or its schema is out of date (mlflow db upgrade); see the server's log"
+        )
+    if step == "registry" and status == 501:
+        return "the server has no model registry (its backend store does not support one)"
+    return "unexpected answer from the MLflow server"
+
+
+def failure_message(step, reply, cause):
+    """``step 'tracking' failed: GET http://...: HTTP 500 ...; likely cause: ...``"""
+    return "registry_check step '%s' failed: %s %s: %s; likely cause: %s" % (
+        step,
+        reply.method,
+        reply.url,
+        describe_reply(reply),
+        cause,
+    )
+
+
+# --------------------------------------------------------------------------- client
+
+
+class MlflowClient:
+    """Requests to one MLflow tracking server. Never raises for HTTP or network errors."""
+
+    def __init__(self, base_url, *, username=None, password=None, validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT, opener=None):
+        self.base_url = base_url
+        self.username = username
+        self.password = password
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self.timeout = timeout
+        self._open = opener or open_url
+
+    def url(self, path, query=None):
+        return build_url(self.base_url, path, query)
+
+    def request(self, method, path, *, query=None, json_body=None, data=None, content_type=None, url=None):
+        url = url or self.url(path, query)
+        headers = {"Accept": "application/json, text/plain, */*"}
+        if json_body is not None:
+            data = json.dumps(json_body).encode("utf-8")
+            content_type = "application/json"
+        if content_type:
+            headers["Content-Type"] = content_type
+        auth = {}
+        if self.username is not None or self.password is not None:
+            auth = dict(url_username=self.username or "", url_password=self.password or "", force_basic_auth=True)
+        started = time.monotonic()
+        try:
+            resp = self._open(
+                url,
+                data=data,
+                headers=headers,
+                method=method,
+                timeout=self.timeout,
+                validate_certs=self.validate_certs,
+                ca_path=self.ca_path,
+                http_agent="mlops.mlflow.registry_check",
+                follow_redirects="safe",
+                use_netrc=False,
+                **auth,
+            )
+            body = resp.read()
+            status = resp.getcode() if hasattr(resp, "getcode") else resp.status
+            return Reply(method, url, status=status, body=body, reason=getattr(resp, "reason", ""), elapsed_ms=_ms_since(started))
+        except HTTPError as exc:
+            try:
+                body = exc.read()
+            except (OSError, ValueError, HTTPException):  # a body that cannot be read is just empty
+                body = b""
+            return Reply(method, url, status=exc.code, body=body, reason=exc.reason if isinstance(exc.reason, str) else "", elapsed_ms=_ms_since(started))
+        except (URLError, UrlsConnectionError, SSLValidationError, HTTPException, OSError, ValueError) as exc:
+            kind, text = classify_transport_error(exc)
+            return Reply(method, url, error=text, error_kind=kind, elapsed_ms=_ms_since(started))
+
+    # The REST calls used by registry_check, each returning its Reply.
+
+    def health(self):
+        return self.request("GET", "/health")
+
+    def version(self):
+        return self.request("GET", "/version")
+
+    def server_info(self):
+        return self.request("GET", SERVER_INFO_PATH)
+
+    def search_experiments(self, max_results, page_token=None):
+        return self.request("GET", API + "/experiments/search", query={"max_results": max_results, "page_token": page_token})
+
+    def search_registered_models(self, max_results, page_token=None):
+        return self.request("GET", API + "/registered-models/search", query={"max_results": max_results, "page_token": page_token})
+
+    def create_experiment(self, name, tags):
+        return self.request("POST", API + "/experiments/create", json_body={"name": name, "tags": tags})
+
+    def get_experiment(self, experiment_id):
+        return self.request("GET", API + "/experiments/get", query={"experiment_id": experiment_id})
+
+    def delete_experiment(self, experiment_id):
+        return self.request("POST", API + "/experiments/delete", json_body={"experiment_id": experiment_id})
+
+    def create_run(self, experiment_id, run_name, tags):
+        return self.request(
+            "POST",
+            API + "/runs/create",
+            json_body={"experiment_id": experiment_id, "run_name": run_name, "start_time": int(time.time() * 1000), "tags": tags},
+        )
+
+    def delete_run(self, run_id):
+        return self.request("POST", API + "/runs/delete", json_body={"run_id": run_id})
+
+    def create_registered_model(self, name, tags):
+        return self.request("POST", API + "/registered-models/create", json_body={"name": name, "tags": tags})
+
+    def get_registered_model(self, name):
+        return self.request("GET", API + "/registered-models/get", query={"name": name})
+
+    def delete_registered_model(self, name):
+        return self.request("DELETE", API + "/registered-models/delete", json_body={"name": name})
+
+    def create_model_version(self, name, source, run_id):
+        return self.request("POST", API + "/model-versions/create", json_body={"name": name, "source": source, "run_id": run_id})
+
+    def get_model_version(self, name, version):
+        return self.request("GET", API + "/model-versions/get", query={"name": name, "version": version})
+
+    def delete_model_version(self, name, version):
+        return self.request("DELETE", API + "/model-versions/delete", json_body={"name": name, "version": version})
+
+    def upload_artifact(self, artifact_path, data):
+        return self.request("PUT", None, data=data, content_type="application/octet-stream", url=artifact_url(self.base_url, artifact_path))
+
+    def download_artifact(self, artifact_path):
+        return self.request("GET", None, url=artifact_url(self.base_url, artifact_path))
+
+    def list_artifacts(self, path):
+        return self.request("GET", ARTIFACTS_API, query={"path": path})
+
+    def delete_artifacts(self, artifact_path):
+        return self.request("DELETE", None, url=artifact_url(self.base_url, artifact_path))
+
+
+def _ms_since(started):
+    return round((time.monotonic() - started) * 1000.0, 1)
