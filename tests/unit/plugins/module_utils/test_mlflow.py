@@ -1,0 +1,400 @@
+"""Pure logic of plugins/module_utils/_mlflow.py: URLs, versions, replies, failure diagnosis.
+
+The response bodies below are the ones MLflow 3.17 and MinIO really send (seen against the
+lab's servers), so the diagnosis is tested against what it will meet.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import ssl
+from urllib.error import HTTPError, URLError
+
+import pytest
+
+from ansible_collections.mlops.mlflow.plugins.module_utils._mlflow import (
+    MlflowClient,
+    Reply,
+    artifact_path_from_uri,
+    artifact_store_cause,
+    artifact_url,
+    body_excerpt,
+    build_url,
+    classify_transport_error,
+    describe_reply,
+    diagnose,
+    failure_message,
+    is_host_rejection,
+    mlflow_argument_spec,
+    parse_server_url,
+    parse_version,
+    resolve_validate_certs,
+    version_matches,
+)
+
+BASE = "http://127.0.0.1:15000"
+INVALID_HOST = "Invalid Host header - possible DNS rebinding attack detected"
+FLASK_500 = (
+    "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n"
+    "<p>The server encountered an internal error and was unable to complete your request. Either the server is "
+    "overloaded or there is an error in the application.</p>\n"
+)
+LIST_BAD_KEY = (
+    '{"error_code": "UNAUTHENTICATED", "message": "Failed to list artifacts in s3://mlops-it-mlflow: '
+    'The Access Key Id you provided does not exist in our records."}'
+)
+LIST_BAD_SECRET = (
+    '{"error_code": "UNAUTHENTICATED", "message": "Failed to list artifacts in s3://mlops-it-mlflow: The request '
+    'signature we calculated does not match the signature you provided. Check your key and signing method."}'
+)
+LIST_NO_BUCKET = (
+    '{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Failed to list artifacts in s3://no-such-bucket-h4: '
+    'The specified bucket does not exist", "sqlstate": "KAM00", "error_class": "RESOURCE_NOT_FOUND"}'
+)
+LIST_DENIED = '{"error_code": "PERMISSION_DENIED", "message": "Failed to list artifacts in s3://models: Access Denied."}'
+
+
+def reply(status=None, body="", method="GET", path="/api/2.0/mlflow/experiments/search", **kwargs):
+    return Reply(method, BASE + path, status=status, body=body.encode(), **kwargs)
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+@pytest.mark.parametrize(
+    ("url", "base", "host"),
+    [
+        ("http://127.0.0.1:15000", "http://127.0.0.1:15000", "127.0.0.1:15000"),
+        ("http://127.0.0.1:15000/", "http://127.0.0.1:15000", "127.0.0.1:15000"),
+        ("https://mlflow.example.com", "https://mlflow.example.com", "mlflow.example.com"),
+        ("https://MLflow.Example.com:8443/mlflow/", "https://MLflow.Example.com:8443/mlflow", "mlflow.example.com:8443"),
+        ("http://[::1]:5000", "http://[::1]:5000", "[::1]:5000"),
+        ("  http://mlflow:5000  ", "http://mlflow:5000", "mlflow:5000"),
+    ],
+)
+def test_parse_server_url(url, base, host):
+    assert parse_server_url(url) == (base, host)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        (None, "set url or the environment variable MLFLOW_TRACKING_URI"),
+        ("", "set url or the environment variable MLFLOW_TRACKING_URI"),
+        ("databricks", "is not an http(s) URL"),
+        ("file:///tmp/mlruns", "is not an http(s) URL"),
+        ("mlflow.example.com:5000", "is not an http(s) URL"),
+        ("http://admin:secret@mlflow:5000", "must not contain credentials: set username and password"),
+        ("http://mlflow:99999", "invalid port"),
+        ("http://:5000", "names no host"),
+        ("http://mlflow:5000/?x=1", "query string"),
+    ],
+)
+def test_parse_server_url_refuses(url, problem):
+    with pytest.raises(ValueError, match=r".*") as info:
+        parse_server_url(url)
+    assert problem in str(info.value)
+    assert "secret" not in str(info.value)
+
+
+def test_build_url_keeps_prefix_and_drops_none():
+    assert build_url("http://h/mlflow", "/health") == "http://h/mlflow/health"
+    assert build_url(BASE, "/x", {"max_results": 1000, "page_token": None}) == BASE + "/x?max_results=1000"
+    assert build_url(BASE, "/x", {"page_token": "a b/=="}) == BASE + "/x?page_token=a+b%2F%3D%3D"
+    assert build_url(BASE, "/x", {"page_token": None}) == BASE + "/x"
+
+
+def test_artifact_url_quotes_but_keeps_slashes():
+    assert artifact_url(BASE, "/1/abc/artifacts/probe/probe.bin") == BASE + "/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts/probe/probe.bin"
+    assert artifact_url(BASE, "1/a b/x#y") == BASE + "/api/2.0/mlflow-artifacts/artifacts/1/a%20b/x%23y"
+
+
+@pytest.mark.parametrize(
+    ("uri", "path"),
+    [
+        ("mlflow-artifacts:/1/abc/artifacts", "1/abc/artifacts"),
+        ("mlflow-artifacts:/1/abc/artifacts/", "1/abc/artifacts"),
+        ("mlflow-artifacts://mlflow.example.com:5000/7/abc/artifacts", "7/abc/artifacts"),
+        ("http://mlflow:5000/api/2.0/mlflow-artifacts/artifacts/team/1/abc/artifacts", "team/1/abc/artifacts"),
+        ("mlflow-artifacts:/1/a%20b/artifacts", "1/a b/artifacts"),
+        ("s3://bucket/1/abc/artifacts", None),
+        ("file:///mlruns/1/abc/artifacts", None),
+        ("http://mlflow:5000/somewhere/else", None),
+        ("mlflow-artifacts:/", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_artifact_path_from_uri(uri, path):
+    assert artifact_path_from_uri(uri) == path
+
+
+# --------------------------------------------------------------------------- versions
+
+
+@pytest.mark.parametrize(
+    ("text", "release"),
+    [("3.17.2", (3, 17, 2)), ("v3.17", (3, 17)), ("3.18.0rc1", (3, 18, 0)), ("3.17.2\n", (3, 17, 2)), ("<html>", None), ("", None), (None, None)],
+)
+def test_parse_version(text, release):
+    assert parse_version(text) == release
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "match"),
+    [
+        ("3.17.2", "3.17.2", True),
+        ("v3.17.2", "3.17.2", True),
+        ("3.17", "3.17.2", True),
+        ("3", "3.17.2", True),
+        ("3.17.0", "3.17", True),
+        ("3.17.2", "3.17.20", False),
+        ("3.16.1", "3.17.2", False),
+        ("3.17.2", "3.17", False),
+        ("3.17.1", "3.17.10", False),
+        ("3.18.0rc1", "3.18.0rc1", True),
+        ("3.18.0", "3.18.0rc1", False),
+        ("3.18.0rc1", "3.18.0", False),
+        ("3.18", "3.18.0.dev0", False),
+        ("main", "3.17.2", False),
+    ],
+)
+def test_version_matches(expected, actual, match):
+    assert version_matches(expected, actual) is match
+
+
+# --------------------------------------------------------------------------- replies
+
+
+def test_body_excerpt_html_json_and_length():
+    assert body_excerpt(FLASK_500).startswith("500 Internal Server Error Internal Server Error The server encountered")
+    assert body_excerpt(LIST_NO_BUCKET) == ("RESOURCE_DOES_NOT_EXIST: Failed to list artifacts in s3://no-such-bucket-h4: The specified bucket does not exist")
+    assert body_excerpt('{"message": "plain"}') == "plain"
+    long = body_excerpt("x " * 500, limit=50)
+    assert len(long) <= 50
+    assert long.endswith("...")
+
+
+def test_describe_reply():
+    assert describe_reply(reply(403, INVALID_HOST, reason="Forbidden")) == "HTTP 403 Forbidden: " + INVALID_HOST
+    assert describe_reply(reply(500, "Internal Server Error", reason="Internal Server Error")) == "HTTP 500 Internal Server Error"
+    assert describe_reply(reply(error="[Errno 111] Connection refused", error_kind="refused")) == "[Errno 111] Connection refused"
+    assert describe_reply(reply(200)) == "HTTP 200"
+
+
+def test_reply_json():
+    assert reply(200, "").json() == {}
+    assert reply(200, '{"experiment_id": "3"}').json() == {"experiment_id": "3"}
+    with pytest.raises(ValueError, match="Expecting value"):
+        reply(200, "<html>").json()
+    assert reply(204).ok
+    assert not reply(404).ok
+    assert not reply(error="x").ok
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (URLError(ConnectionRefusedError(111, "Connection refused")), "refused"),
+        (URLError(socket.timeout("timed out")), "timeout"),
+        (TimeoutError("The read operation timed out"), "timeout"),
+        (URLError(socket.gaierror(-2, "Name or service not known")), "dns"),
+        (URLError(ssl.SSLCertVerificationError("certificate verify failed: unable to get local issuer certificate")), "tls"),
+        (ConnectionResetError(104, "Connection reset by peer"), "reset"),
+        (URLError("unknown url type: ftp"), "other"),
+    ],
+)
+def test_classify_transport_error(exc, kind):
+    assert classify_transport_error(exc)[0] == kind
+
+
+# --------------------------------------------------------------------------- diagnosis
+
+
+def test_host_rejection_is_recognised_only_as_such():
+    assert is_host_rejection(403, INVALID_HOST)
+    assert not is_host_rejection(403, '{"error_code": "PERMISSION_DENIED", "message": "Permission denied"}')
+    assert not is_host_rejection(200, INVALID_HOST)
+
+
+@pytest.mark.parametrize("step", ["host", "tracking", "registry", "roundtrip_upload"])
+def test_diagnose_host_header(step):
+    cause = diagnose(step, reply(403, INVALID_HOST), host_header="10.0.0.5:15000")
+    assert cause.startswith("host header '10.0.0.5:15000' rejected: add it to the server's --allowed-hosts (tracking_server_allowed_hosts)")
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (LIST_BAD_KEY, "refused the MLflow server's S3 credentials"),
+        (LIST_BAD_SECRET, "refused the MLflow server's S3 credentials"),
+        ("An error occurred (InvalidAccessKeyId) when calling the PutObject operation", "S3 credentials"),
+        ("botocore.exceptions.NoCredentialsError: Unable to locate credentials", "S3 credentials"),
+        (LIST_NO_BUCKET, "bucket 'no-such-bucket-h4' does not exist"),
+        ("An error occurred (NoSuchBucket) when calling the PutObject operation: bucket=models", "bucket 'models' does not exist"),
+        ("NoSuchBucket", "bucket does not exist"),
+        (LIST_DENIED, "denied the MLflow server's S3 user access to the bucket 'models'"),
+        ("Could not connect to the endpoint URL: http://minio:9000/mlflow", "cannot reach its artifact store"),
+        ("Artifact serving is disabled. Run `mlflow server` with `--serve-artifacts` to enable.", "--serve-artifacts"),
+    ],
+)
+def test_artifact_store_cause(body, words):
+    assert words in artifact_store_cause(body)
+
+
+def test_artifact_store_cause_unknown():
+    assert artifact_store_cause("Internal Server Error") is None
+    assert artifact_store_cause("") is None
+    assert artifact_store_cause(None) is None
+
+
+def test_upload_500_uses_the_listing_to_name_the_cause():
+    upload = reply(500, "Internal Server Error", method="PUT", path="/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/probe/probe.bin")
+    assert "S3 credentials" in diagnose("roundtrip_upload", upload, detail_text=LIST_BAD_KEY)
+    assert "'no-such-bucket-h4' does not exist" in diagnose("roundtrip_upload", upload, detail_text=LIST_NO_BUCKET)
+    # No listing to go by: still points at the artifact store, not at the database.
+    cause = diagnose("roundtrip_upload", upload)
+    assert "artifact store" in cause
+    assert "database" not in cause
+
+
+def test_mlflow_basic_auth_401_is_not_taken_for_s3_credentials():
+    auth = "You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html on how to authenticate."
+    cause = diagnose("roundtrip_upload", reply(401, auth), detail_text=auth)
+    assert "set username and password" in cause
+
+
+@pytest.mark.parametrize("step", ["tracking", "registry", "roundtrip_create_experiment", "roundtrip_register"])
+def test_database_down_after_health(step):
+    cause = diagnose(step, reply(500, FLASK_500, reason="Internal Server Error"))
+    assert "backend store (database)" in cause
+    assert "mlflow db upgrade" in cause
+
+
+def test_database_named_in_body():
+    body = '{"error_code": "INTERNAL_ERROR", "message": "(psycopg2.OperationalError) could not translate host name \\"pg\\""}'
+    assert "backend store (database) is down or unreachable" in diagnose("registry", reply(500, body))
+
+
+def test_timeout_on_api_names_the_database():
+    cause = diagnose("tracking", reply(error="The read operation timed out", error_kind="timeout"), timeout=30)
+    assert "no answer from %s/api/2.0/mlflow/experiments/search within 30 s" % BASE in cause
+    assert "backend store (database)" in cause
+
+
+def test_timeout_on_health_does_not_blame_the_database():
+    cause = diagnose("health", reply(error="timed out", error_kind="timeout", path="/health"), timeout=5)
+    assert "database" not in cause
+    assert "is running" in cause
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("refused", "nothing listens at http://127.0.0.1:15000/health: check url and that the MLflow server is running"),
+        ("dns", "does not resolve: check url"),
+        ("tls", "ca_path (MLFLOW_TRACKING_SERVER_CERT_PATH)"),
+        ("reset", "was dropped"),
+        ("other", "cannot reach http://127.0.0.1:15000/health"),
+    ],
+)
+def test_transport_causes(kind, words):
+    assert words in diagnose("health", reply(error="x", error_kind=kind, path="/health"))
+
+
+@pytest.mark.parametrize(
+    ("status", "step", "words"),
+    [
+        (401, "tracking", "set username and password"),
+        (403, "registry", "lacks permission"),
+        (404, "health", "no MLflow REST API at"),
+        (404, "tracking", "--static-prefix"),
+        (502, "tracking", "proxy or load balancer"),
+        (503, "health", "not (yet) running"),
+        (418, "version", "unexpected answer"),
+    ],
+)
+def test_http_causes(status, step, words):
+    assert words in diagnose(step, reply(status, "whatever"))
+
+
+def test_failure_message_names_step_request_answer_cause():
+    r = reply(500, FLASK_500, reason="Internal Server Error")
+    message = failure_message("tracking", r, diagnose("tracking", r))
+    assert message.startswith("registry_check step 'tracking' failed: GET %s/api/2.0/mlflow/experiments/search: HTTP 500" % BASE)
+    assert "; likely cause: /health answers but the REST API fails" in message
+
+
+# --------------------------------------------------------------------------- options and client
+
+
+def test_argument_spec_secrets_and_environment():
+    spec = mlflow_argument_spec()
+    assert spec["password"]["no_log"] is True
+    assert spec["url"]["fallback"][1] == ["MLFLOW_TRACKING_URI"]
+    assert spec["username"]["fallback"][1] == ["MLFLOW_TRACKING_USERNAME"]
+    assert spec["password"]["fallback"][1] == ["MLFLOW_TRACKING_PASSWORD"]
+    assert spec["ca_path"]["fallback"][1] == ["MLFLOW_TRACKING_SERVER_CERT_PATH"]
+    assert "default" not in spec["validate_certs"]
+
+
+@pytest.mark.parametrize(
+    ("option", "env", "verify"),
+    [
+        (None, {}, True),
+        (None, {"MLFLOW_TRACKING_INSECURE_TLS": "true"}, False),
+        (None, {"MLFLOW_TRACKING_INSECURE_TLS": "false"}, True),
+        (True, {"MLFLOW_TRACKING_INSECURE_TLS": "true"}, True),
+        (False, {}, False),
+    ],
+)
+def test_resolve_validate_certs(option, env, verify):
+    assert resolve_validate_certs(option, env) is verify
+
+
+class FakeResponse(io.BytesIO):
+    status = 200
+    reason = "OK"
+
+    def getcode(self):
+        return self.status
+
+
+def test_client_request_shapes_and_maps_errors():
+    calls = []
+
+    def opener(url, **kwargs):
+        calls.append((url, kwargs))
+        if url.endswith("/refused"):
+            raise URLError(ConnectionRefusedError(111, "Connection refused"))
+        if url.endswith("/forbidden"):
+            raise HTTPError(url, 403, "Forbidden", {}, io.BytesIO(INVALID_HOST.encode()))
+        return FakeResponse(b'{"ok": true}')
+
+    client = MlflowClient(BASE + "/prefix", username="u", password="p", timeout=7, opener=opener)
+    ok = client.request("POST", "/api/x", json_body={"a": 1})
+    assert ok.ok
+    assert ok.json() == {"ok": True}
+    url, kwargs = calls[-1]
+    assert url == BASE + "/prefix/api/x"
+    assert kwargs["data"] == b'{"a": 1}'
+    assert kwargs["headers"]["Content-Type"] == "application/json"
+    assert kwargs["method"] == "POST"
+    assert kwargs["timeout"] == 7
+    assert kwargs["force_basic_auth"] is True
+    assert kwargs["url_username"] == "u"
+    assert kwargs["url_password"] == "p"
+
+    forbidden = client.request("GET", "/forbidden")
+    assert forbidden.status == 403
+    assert forbidden.text == INVALID_HOST
+
+    refused = client.request("GET", "/refused")
+    assert refused.status is None
+    assert refused.error_kind == "refused"
+
+    anonymous = MlflowClient(BASE, opener=opener)
+    anonymous.health()
+    assert "url_password" not in calls[-1][1]
+    assert calls[-1][0] == BASE + "/health"
