@@ -89,7 +89,7 @@ class ScriptedClient:
         return call
 
     def names(self):
-        return [name for name, _ in self.calls]
+        return [call[0] for call in self.calls]
 
 
 def run(client, check_mode=False, **params):
@@ -109,7 +109,7 @@ def run_failing(client, **params):
 
 def test_probe_name_is_recognisable_and_unique():
     assert rc.probe_name("abc") == "mlops-registry-check-abc"
-    names = {rc.probe_name() for _ in range(50)}
+    names = {rc.probe_name() for dummy in range(50)}
     assert len(names) == 50
     assert all(n.startswith("mlops-registry-check-") and len(n) == len("mlops-registry-check-") + 12 for n in names)
 
@@ -257,7 +257,7 @@ def test_version_mismatch_fails_with_both_versions():
 
 
 def test_version_that_is_no_version():
-    exc, _ = run_failing(ScriptedClient(version=ok("<html>welcome</html>")))
+    exc = run_failing(ScriptedClient(version=ok("<html>welcome</html>")))[0]
     assert "not an MLflow version" in str(exc)
 
 
@@ -277,7 +277,7 @@ def test_host_accepted_by_a_server_without_server_info():
 
 
 def test_tracking_not_json():
-    exc, _ = run_failing(ScriptedClient(search_experiments=ok("<html>hello</html>")))
+    exc = run_failing(ScriptedClient(search_experiments=ok("<html>hello</html>")))[0]
     assert exc.step == "tracking"
     assert "not MLflow's JSON" in str(exc)
 
@@ -357,7 +357,7 @@ def test_download_mismatch():
 def test_server_that_does_not_proxy_artifacts():
     run_reply = ok({"run": {"info": {"run_id": "r1", "artifact_uri": "s3://bucket/7/r1/artifacts"}}})
     client = ScriptedClient(create_run=run_reply)
-    exc, _ = run_failing(client, roundtrip=True)
+    exc = run_failing(client, roundtrip=True)[0]
     assert exc.step == "roundtrip_create_run"
     assert "--serve-artifacts" in str(exc)
     assert "upload_artifact" not in client.names()
@@ -403,6 +403,6 @@ def test_pending_model_version_is_polled_until_ready():
 
 def test_failed_model_version():
     client = ScriptedClient(create_model_version=ok({"model_version": {"version": "1", "status": "FAILED_REGISTRATION"}}))
-    exc, _ = run_failing(client, roundtrip=True)
+    exc = run_failing(client, roundtrip=True)[0]
     assert exc.step == "roundtrip_register"
     assert "FAILED_REGISTRATION, not READY" in str(exc)
