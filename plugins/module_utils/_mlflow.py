@@ -27,13 +27,17 @@ from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import SSLValidationError, open_url
 
 DEFAULT_TIMEOUT = 30
+# Extra tries of a GET whose connection was dropped without an answer, and the pause between.
+RESET_RETRIES = 3
+RESET_RETRY_DELAY = 1.0
 # Longest excerpt of a response body quoted in a message.
 EXCERPT_LENGTH = 300
 
 API = "/api/2.0/mlflow"
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
-# An API route that goes through MLflow's host-header check but not through its database.
-SERVER_INFO_PATH = "/api/3.0/mlflow/server-info"
+# A path under the REST API that no route serves: MLflow's host-header check answers it with
+# 403 for a refused Host, else the server answers 404 without touching its database.
+HOST_PROBE_PATH = API + "/mlops-registry-check-host-probe"
 
 INSECURE_TLS_ENV = "MLFLOW_TRACKING_INSECURE_TLS"
 _TRUE_WORDS = ("1", "true", "yes", "on")
@@ -379,19 +383,21 @@ def diagnose(step, reply, host_header=None, timeout=None, detail_text=None):
                 return cause
     if status == 401:
         return "the server requires authentication: set username and password (MLFLOW_TRACKING_USERNAME, MLFLOW_TRACKING_PASSWORD) or check them"
+    if step in ("health", "version") and 400 <= status < 500 and status != 404:
+        return (
+            "MLflow answers /health and /version to anyone, so url probably does not point to an MLflow tracking server "
+            "(or a proxy in front of it refuses the request)"
+        )
     if status == 403:
         return "the server refused the request: the user lacks permission for this operation"
     if status == 404 and step in ("health", "version", "tracking", "registry"):
         return "no MLflow REST API at %s: check that url points to an MLflow tracking server, including any path prefix (--static-prefix)" % reply.url
+    if any(m in lowered for m in DATABASE_MARKERS) and status >= 500 and step not in ARTIFACT_STEPS:
+        return "the backend store (database) is down or unreachable: check the PostgreSQL server and the server's --backend-store-uri"
     if status in (502, 503, 504) and not any(m in lowered for m in ARTIFACTS_DISABLED_MARKERS):
         return "a proxy or load balancer answered, but the MLflow server behind it is not (yet) running or not reachable"
     if step in ARTIFACT_STEPS and status >= 500:
-        cause = artifact_store_cause(text)
-        if cause:
-            return cause
         return "the MLflow server could not use its artifact store (wrong S3 credentials, missing bucket or unreachable S3 endpoint): see the server's log"
-    if any(m in lowered for m in DATABASE_MARKERS) and status >= 500:
-        return "the backend store (database) is down or unreachable: check the PostgreSQL server and the server's --backend-store-uri"
     if step in DATABASE_STEPS and status >= 500:
         return (
             "/health answers but the REST API fails: the backend store (database) is probably down or unreachable, "
@@ -419,7 +425,7 @@ def failure_message(step, reply, cause):
 class MlflowClient:
     """Requests to one MLflow tracking server. Never raises for HTTP or network errors."""
 
-    def __init__(self, base_url, *, username=None, password=None, validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT, opener=None):
+    def __init__(self, base_url, *, username=None, password=None, validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT, opener=None, sleep=None):
         self.base_url = base_url
         self.username = username
         self.password = password
@@ -427,11 +433,27 @@ class MlflowClient:
         self.ca_path = ca_path
         self.timeout = timeout
         self._open = opener or open_url
+        self._sleep = sleep or time.sleep
 
     def url(self, path, query=None):
         return build_url(self.base_url, path, query)
 
     def request(self, method, path, *, query=None, json_body=None, data=None, content_type=None, url=None):
+        """One request; a GET whose connection is dropped without an answer is tried again.
+
+        A server that just started answers /health from its first worker while the others are
+        still coming up (or restarting), and those can drop a connection; GETs are safe to
+        repeat, writes are not.
+        """
+        reply = self._request_once(method, path, query=query, json_body=json_body, data=data, content_type=content_type, url=url)
+        for _attempt in range(RESET_RETRIES if method == "GET" else 0):
+            if reply.error_kind != "reset":
+                break
+            self._sleep(RESET_RETRY_DELAY)
+            reply = self._request_once(method, path, query=query, url=url)
+        return reply
+
+    def _request_once(self, method, path, *, query=None, json_body=None, data=None, content_type=None, url=None):
         url = url or self.url(path, query)
         headers = {"Accept": "application/json, text/plain, */*"}
         if json_body is not None:
@@ -478,8 +500,8 @@ class MlflowClient:
     def version(self):
         return self.request("GET", "/version")
 
-    def server_info(self):
-        return self.request("GET", SERVER_INFO_PATH)
+    def host_probe(self):
+        return self.request("GET", HOST_PROBE_PATH)
 
     def search_experiments(self, max_results, page_token=None):
         return self.request("GET", API + "/experiments/search", query={"max_results": max_results, "page_token": page_token})

@@ -94,11 +94,15 @@ options:
 notes:
   - The module never reports a change. With O(roundtrip=true) it writes for a moment and removes what
     it wrote, apart from the soft-deleted probe experiment and run described there.
-  - MLflow exempts C(/health) and C(/version) from its host-header check, so the V(host) step asks an
-    API route (C(/api/3.0/mlflow/server-info)) that passes that check without touching the database.
-    It runs before the tracking and registry steps, so a refused host is reported as such rather than
-    as a failing API.
+  - MLflow exempts C(/health) and C(/version) from its host-header check, so the V(host) step asks
+    for a path under the REST API that no route serves, C(/api/2.0/mlflow/mlops-registry-check-host-probe).
+    The host-header check refuses it with 403; otherwise the server answers 404 without touching its
+    database (one 404 line per check in the server's access log). It runs before the tracking and
+    registry steps, so a refused host is reported as such rather than as a failing API.
   - The experiment count covers active experiments (not deleted ones).
+  - A read (GET) whose connection is dropped without an answer is repeated up to three times, a
+    second apart, since the workers of a server that just started may still be coming up. Writes
+    are never repeated.
 requirements:
   - An MLflow tracking server 3.x reachable from the host that runs the module (usually the
     controller, or the server's own host).
@@ -162,13 +166,6 @@ version:
   returned: success
   type: str
   sample: 3.17.2
-server_info:
-  description:
-    - What the server reports on C(/api/3.0/mlflow/server-info) (store type, enabled features),
-      or V(null) for a server without that route.
-  returned: success
-  type: dict
-  sample: {"store_type": "SqlStore", "workspaces_enabled": false}
 experiments_count:
   description:
     - Number of active experiments, at most O(count_limit) (see RV(counts_complete)).
@@ -469,16 +466,10 @@ class RegistryCheck:
         self._ok("version", reply, "MLflow %s" % version)
 
     def host(self):
-        reply = self.client.server_info()
+        # Any answer but the host-header check's own 403 (normally a 404) means the Host passed.
+        reply = self.client.host_probe()
         if reply.status is None or is_host_rejection(reply.status, reply.text):
             self._fail_reply("host", reply)
-        info = None
-        if reply.ok:
-            try:
-                info = reply.json()
-            except ValueError:
-                info = None
-        self.result["server_info"] = info if isinstance(info, dict) else None
         self._ok("host", reply, "Host '%s' accepted" % self.host_header)
 
     def _count(self, name, search, key, noun):

@@ -277,6 +277,18 @@ def test_database_named_in_body():
     assert "backend store (database) is down or unreachable" in diagnose("registry", reply(500, body))
 
 
+def test_database_gone_from_the_network():
+    # MLflow 3.17 with its PostgreSQL container stopped (host name no longer resolves).
+    body = (
+        '{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "(psycopg2.OperationalError) could not translate host name '
+        '\\"mlops-it-h4-81257-pg\\" to address: Name or service not known\\n\\n(Background on this error at: '
+        'https://sqlalche.me/e/21/e3q8)"}'
+    )
+    cause = diagnose("tracking", reply(503, body, reason="Service Unavailable"))
+    assert cause.startswith("the backend store (database) is down or unreachable")
+    assert "proxy" not in cause
+
+
 def test_timeout_on_api_names_the_database():
     cause = diagnose("tracking", reply(error="The read operation timed out", error_kind="timeout"), timeout=30)
     assert "no answer from %s/api/2.0/mlflow/experiments/search within 30 s" % BASE in cause
@@ -312,7 +324,9 @@ def test_transport_causes(kind, words):
         (404, "tracking", "--static-prefix"),
         (502, "tracking", "proxy or load balancer"),
         (503, "health", "not (yet) running"),
-        (418, "version", "unexpected answer"),
+        (418, "version", "url probably does not point to an MLflow tracking server"),
+        (403, "health", "url probably does not point to an MLflow tracking server"),
+        (409, "tracking", "unexpected answer"),
     ],
 )
 def test_http_causes(status, step, words):
@@ -398,3 +412,35 @@ def test_client_request_shapes_and_maps_errors():
     anonymous.health()
     assert "url_password" not in calls[-1][1]
     assert calls[-1][0] == BASE + "/health"
+
+
+def test_client_repeats_a_dropped_get_but_not_a_write():
+    calls = []
+
+    def opener(url, **kwargs):
+        calls.append(kwargs["method"])
+        if len(calls) in (1, 2, 5):
+            raise URLError(ConnectionResetError(104, "Connection reset by peer"))
+        return FakeResponse(b"3.17.2")
+
+    client = MlflowClient(BASE, opener=opener, sleep=lambda s: None)
+    assert client.version().text == "3.17.2"
+    assert calls == ["GET", "GET", "GET"]
+    calls.clear()
+    calls.extend(["x", "x", "x"])  # the next call is number 4 (succeeds), then 5 (dropped)
+    assert client.request("POST", "/api/x", json_body={}).ok
+    dropped = client.request("POST", "/api/x", json_body={})
+    assert dropped.error_kind == "reset"
+    assert calls[3:] == ["POST", "POST"]
+
+
+def test_client_gives_up_on_a_get_that_keeps_dropping():
+    calls = []
+
+    def opener(url, **kwargs):
+        calls.append(url)
+        raise URLError(ConnectionResetError(104, "Connection reset by peer"))
+
+    reply = MlflowClient(BASE, opener=opener, sleep=lambda s: None).health()
+    assert reply.error_kind == "reset"
+    assert len(calls) == 4

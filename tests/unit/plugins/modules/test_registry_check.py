@@ -51,7 +51,7 @@ class ScriptedClient:
         self.script = dict(
             health=ok("OK"),
             version=ok("3.17.2"),
-            server_info=ok({"store_type": "SqlStore"}),
+            host_probe=fail(404, "Not Found"),
             search_experiments=ok({"experiments": [{}]}),
             search_registered_models=ok({}),
             create_experiment=ok({"experiment_id": "7"}),
@@ -171,7 +171,7 @@ def test_input_problems_none_for_defaults():
 def test_read_only_run_order_and_shape():
     client = ScriptedClient()
     result = run(client)
-    assert client.names() == ["health", "version", "server_info", "search_experiments", "search_registered_models"]
+    assert client.names() == ["health", "version", "host_probe", "search_experiments", "search_registered_models"]
     assert [c["name"] for c in result["checks"]] == ["health", "version", "host", "tracking", "registry", "roundtrip"]
     assert [c["status"] for c in result["checks"]] == ["ok"] * 5 + ["skipped"]
     assert result["checks"][-1]["detail"] == "roundtrip is false"
@@ -180,7 +180,6 @@ def test_read_only_run_order_and_shape():
     assert result["experiments_count"] == 1
     assert result["registered_models_count"] == 0
     assert result["counts_complete"] is True
-    assert result["server_info"] == {"store_type": "SqlStore"}
     assert result["url"] == BASE
     assert result["host_header"] == "127.0.0.1:15000"
     assert result["health_attempts"] == 1
@@ -262,7 +261,7 @@ def test_version_that_is_no_version():
 
 
 def test_host_rejected_before_any_api_call():
-    client = ScriptedClient(server_info=fail(403, "Invalid Host header - possible DNS rebinding attack detected"))
+    client = ScriptedClient(host_probe=fail(403, "Invalid Host header - possible DNS rebinding attack detected"))
     exc, out = run_failing(client)
     assert exc.step == "host"
     assert "host header '127.0.0.1:15000' rejected: add it to the server's --allowed-hosts" in str(exc)
@@ -270,10 +269,16 @@ def test_host_rejected_before_any_api_call():
     assert [c["status"] for c in out["checks"]] == ["ok", "ok", "failed"]
 
 
-def test_host_accepted_by_a_server_without_server_info():
-    result = run(ScriptedClient(server_info=fail(404, "Not Found")))
-    assert result["checks"][2]["status"] == "ok"
-    assert result["server_info"] is None
+def test_host_accepted_whatever_else_the_probe_gets():
+    for answer in (fail(404, "Not Found"), fail(401, "You are not authenticated"), ok("{}")):
+        result = run(ScriptedClient(host_probe=answer))
+        assert result["checks"][2] == {"name": "host", "status": "ok", "detail": "Host '127.0.0.1:15000' accepted"}
+
+
+def test_host_probe_without_answer_fails():
+    exc = run_failing(ScriptedClient(host_probe=refused(BASE + "/api/2.0/mlflow/mlops-registry-check-host-probe")))[0]
+    assert exc.step == "host"
+    assert "nothing listens" in str(exc)
 
 
 def test_tracking_not_json():
