@@ -373,8 +373,10 @@ def diagnose(step, reply, host_header=None, timeout=None, detail_text=None):
     status, text = reply.status, reply.text
     lowered = text.lower()
     if is_host_rejection(status, text):
-        return "host header '%s' rejected: add it to the server's --allowed-hosts (tracking_server_allowed_hosts), or reach the server by a name it allows" % (
-            host_header or urlsplit(reply.url).netloc
+        host = host_header or urlsplit(reply.url).netloc
+        return (
+            "host header '%s' rejected: add it to the server's --allowed-hosts (role variable "
+            "tracking_server_allowed_hosts_extra), or reach the server by a name it allows" % host
         )
     if step in ARTIFACT_STEPS:
         for candidate in (detail_text, text):

@@ -221,7 +221,7 @@ def test_host_rejection_is_recognised_only_as_such():
 @pytest.mark.parametrize("step", ["host", "tracking", "registry", "roundtrip_upload"])
 def test_diagnose_host_header(step):
     cause = diagnose(step, reply(403, INVALID_HOST), host_header="10.0.0.5:15000")
-    assert cause.startswith("host header '10.0.0.5:15000' rejected: add it to the server's --allowed-hosts (tracking_server_allowed_hosts)")
+    assert cause.startswith("host header '10.0.0.5:15000' rejected: add it to the server's --allowed-hosts (role variable tracking_server_allowed_hosts_extra)")
 
 
 @pytest.mark.parametrize(
