@@ -156,7 +156,7 @@ def after_restart(config, state_path):
     assert state["version"] in versions, f"versions of {MODEL_NAME} after the restart: {versions}"
     run = client.get_run(state["run_id"])
     assert run.data.metrics["accuracy"] == state["accuracy"], f"metrics after the restart: {run.data.metrics}"
-    _, x_test, _, _ = iris_split()
+    x_test = iris_split()[1]
     load_and_compare(state, x_test)
     check_stores(config, state)
 
