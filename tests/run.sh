@@ -34,6 +34,8 @@ record() { summary+=("$(printf '%-12s %-6s %5ss  %s' "$1" "$2" "$3" "$4")"); }
 
 finish() {
   local status=$1
+  # The integration services (started by the integration or collection stage).
+  [ -f tests/integration/integration_config.yml ] && tests/lab/services.sh down >> "$logs/services.log" 2>&1
   printf '\n==================== summary ====================\n'
   printf '%s\n' "${summary[@]}"
   printf 'total wall time: %ss\n' $(( $(date +%s) - started_all ))
@@ -76,7 +78,7 @@ stage_setup() {
   done
   tests/lab/build.sh 2>&1 | tee "$logs/lab-build.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || return 1
-  detail="venvs ready; lab: $(grep -cE ' (built|reused)' "$logs/lab-build.log") images ($(grep -c ' built' "$logs/lab-build.log") built)"
+  detail="venvs ready; lab: $(grep -cE ' (built|reused|pulled) ' "$logs/lab-build.log") images ($(grep -cE ' (built|pulled) ' "$logs/lab-build.log") built or pulled)"
 }
 
 stage_lint() {
@@ -136,7 +138,6 @@ stage_integration() {
       bad=$((bad + 1)); echo "  $t: FAILED"; tail -40 "$logs/integration-$t.log"
     fi
   done
-  tests/lab/services.sh down >> "$logs/services.log" 2>&1
   passed=$((passed + ok)); failed=$((failed + bad))
   detail="$ok targets passed, $bad failed (real PostgreSQL, MinIO, MLflow)"
   [ $bad -eq 0 ]
@@ -145,16 +146,34 @@ stage_integration() {
 # The collection as users get it: build the tarball, install it into an empty path, run a
 # playbook from outside the repository that uses modules and roles by FQCN.
 stage_collection() {
-  local work
+  local work config=$repo/tests/integration/integration_config.yml
+  # The FQCN playbook talks to the integration services; the integration stage leaves them up.
+  if [ ! -f "$config" ]; then
+    tests/lab/services.sh up > "$logs/services.log" 2>&1 || { tail -30 "$logs/services.log"; return 1; }
+  fi
   work=$(mktemp -d)
   ansible-galaxy collection build --force --output-path "$work" > "$logs/collection.log" 2>&1 || { cat "$logs/collection.log"; return 1; }
   ansible-galaxy collection install --offline --no-deps -p "$work/collections" "$work"/mlops-mlflow-*.tar.gz >> "$logs/collection.log" 2>&1 \
     || { cat "$logs/collection.log"; return 1; }
-  (cd "$work" && ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_CONFIG=/dev/null \
-    ansible-playbook -i localhost, -c local "$repo/tests/collection/fqcn.yml") >> "$logs/collection.log" 2>&1
-  local rc=$?
-  [ $rc -eq 0 ] || tail -30 "$logs/collection.log"
-  detail="$(basename "$work"/mlops-mlflow-*.tar.gz) installs; FQCN playbook from outside the repo"
+  local rc=0 plugin docs=0
+  (
+    cd "$work" || exit 1
+    export ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_CONFIG=/dev/null
+    # ansible-doc renders every module and role of the installed collection.
+    for plugin in s3_bucket postgresql_database registry_check; do
+      ansible-doc "mlops.mlflow.$plugin" > "$work/doc-$plugin.txt" || exit 1
+      grep -q '^EXAMPLES' "$work/doc-$plugin.txt" && grep -q '^RETURN VALUES' "$work/doc-$plugin.txt" || { echo "ansible-doc mlops.mlflow.$plugin lacks EXAMPLES or RETURN"; exit 1; }
+    done
+    for plugin in docker backend_store artifact_store tracking_server; do
+      ansible-doc -t role "mlops.mlflow.$plugin" > "$work/doc-role-$plugin.txt" || exit 1
+    done
+    cp "$repo/tests/collection/fqcn.yml" "$work/fqcn.yml"
+    ansible-playbook -i localhost, -c local -e "@$config" fqcn.yml
+  ) >> "$logs/collection.log" 2>&1 || rc=$?
+  [ $rc -eq 0 ] || tail -40 "$logs/collection.log"
+  local recap
+  recap=$(grep -E '^localhost +:' "$logs/collection.log" | tail -1 | tr -s ' ')
+  detail="$(basename "$work"/mlops-mlflow-*.tar.gz) installs; ansible-doc for 3 modules and 4 roles; FQCN playbook from outside the repo (${recap#localhost : })"
   rm -rf "$work"
   [ $rc -eq 0 ] && passed=$((passed + 1))
   return $rc
@@ -169,9 +188,10 @@ stage_molecule() {
     molecule test -s "$s" > "$logs/molecule-$s.log" 2>&1
     rc=$?
     took=$(( $(date +%s) - t0 ))
-    if grep -q 'Idempotence completed successfully' "$logs/molecule-$s.log"; then
+    # molecule 26 logs "idempotence: Executed: Successful"; older ones "Idempotence completed successfully".
+    if grep -qE 'Idempotence completed successfully|idempotence: Executed: Successful' "$logs/molecule-$s.log"; then
       idem+=("$s: changed=0")
-    elif grep -q 'Idempotence test failed' "$logs/molecule-$s.log"; then
+    elif grep -qE 'Idempotence test failed|idempotence: Executed: Failed' "$logs/molecule-$s.log"; then
       idem+=("$s: NOT idempotent")
     fi
     if [ $rc -eq 0 ]; then

@@ -643,20 +643,37 @@ class RegistryCheck:
         if state["artifact_written"] and state["artifact_dir"]:
             reply = self.client.delete_artifacts(state["artifact_dir"])
             if attempt("artifacts under %s" % state["artifact_dir"], reply):
-                listing = self.client.list_artifacts(state["artifact_dir"])
-                files = []
-                if listing.ok:
-                    try:
-                        files = listing.json().get("files") or []
-                    except ValueError:
-                        files = []
+                files = self._remaining_files(state["artifact_dir"])
                 if files:
                     trip["removed"].pop()
-                    trip["leftovers"].append("artifacts under %s (still listed: %s)" % (state["artifact_dir"], ", ".join(f.get("path", "?") for f in files)))
+                    trip["leftovers"].append("artifacts under %s (still listed: %s)" % (state["artifact_dir"], ", ".join(files)))
         if trip["run_id"]:
             attempt("run %s (soft-deleted)" % trip["run_id"], self.client.delete_run(trip["run_id"]))
         if trip["experiment_id"]:
             attempt("experiment %s (soft-deleted)" % trip["experiment_id"], self.client.delete_experiment(trip["experiment_id"]))
+
+    def _remaining_files(self, path, depth=0):
+        """Files still listed under path, descending into directories.
+
+        A versioned bucket keeps delete markers, and MinIO still lists their prefix as a
+        directory that holds no file: such an empty directory is not a leftover.
+        """
+        listing = self.client.list_artifacts(path)
+        if not listing.ok:
+            return []
+        try:
+            entries = listing.json().get("files") or []
+        except ValueError:
+            return []
+        found = []
+        for entry in entries:
+            entry_path = entry.get("path") or "?"
+            if entry.get("is_dir") and depth < 4:
+                # MLflow lists paths relative to the run's artifact root.
+                found.extend(self._remaining_files(path.rstrip("/") + "/" + entry_path.split("/")[-1], depth + 1))
+            else:
+                found.append(entry_path)
+        return found
 
     # Everything
 

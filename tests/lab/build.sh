@@ -75,7 +75,11 @@ image_pulled() { [ -n "$(docker image inspect -f '{{range .RepoDigests}}{{.}}{{e
 # ---------------------------------------------------------------- Docker engine
 ensure_engine() {
   local missing=()
-  command -v docker > /dev/null || missing+=(docker.io)
+  # A machine may carry the docker client alone (no engine): the package is needed unless
+  # an engine already answers or dockerd is installed.
+  if ! docker info > /dev/null 2>&1 && ! command -v dockerd > /dev/null; then
+    missing+=(docker.io)
+  fi
   command -v debootstrap > /dev/null || missing+=(debootstrap)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} from the distribution"

@@ -29,8 +29,8 @@ def test_mlflow_is_at_least_the_security_release():
 
 def test_every_requirement_is_pinned():
     for path in sorted((REPO / "requirements").glob("*.txt")):
-        for line in path.read_text().splitlines():
-            line = line.split("#", 1)[0].strip()
+        for raw in path.read_text().splitlines():
+            line = raw.split("#", 1)[0].strip()
             if not line or line.startswith("-r "):
                 continue
             assert "==" in line, f"{path.name}: {line} is not pinned with =="

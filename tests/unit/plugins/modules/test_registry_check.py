@@ -411,3 +411,22 @@ def test_failed_model_version():
     exc = run_failing(client, roundtrip=True)[0]
     assert exc.step == "roundtrip_register"
     assert "FAILED_REGISTRATION, not READY" in str(exc)
+
+
+def test_versioned_bucket_empty_directory_is_not_a_leftover():
+    # MinIO on a versioned bucket keeps listing the prefix of deleted objects (delete markers)
+    # as a directory holding nothing: that is clean.
+    listings = [ok({"files": [{"path": "probe", "is_dir": True}]}), ok({})]
+    client = ScriptedClient(list_artifacts=listings)
+    result = run(client, roundtrip=True)
+    assert result["roundtrip"]["leftovers"] == []
+    paths = [args[0] for name, args in client.calls if name == "list_artifacts"]
+    assert paths == ["7/r1/artifacts", "7/r1/artifacts/probe"]
+
+
+def test_file_still_listed_after_delete_is_a_leftover():
+    listings = [ok({"files": [{"path": "probe", "is_dir": True}]}), ok({"files": [{"path": "probe.bin", "is_dir": False, "file_size": 64}]})]
+    client = ScriptedClient(list_artifacts=listings)
+    exc, out = run_failing(client, roundtrip=True)
+    assert exc.step == "roundtrip_cleanup"
+    assert out["roundtrip"]["leftovers"] == ["artifacts under 7/r1/artifacts (still listed: probe.bin)"]

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Deploy the lab: this machine (inventory/lab) becomes an MLflow model registry with
+# PostgreSQL and MinIO, all in Docker. Run as root on Debian 12/13 (or Ubuntu LTS).
+#
+#   scripts/deploy-lab.sh                 bootstrap, then ansible-playbook playbooks/site.yml -i inventory/lab
+#   scripts/deploy-lab.sh --check --diff  extra arguments go to ansible-playbook
+#
+# 1. scripts/bootstrap.sh: .venv with the pinned ansible-core, boto3 and psycopg2, and the
+#    collection visible as mlops.mlflow.
+# 2. Images: where Docker Hub answers, the roles pull their pinned images. Where it does not
+#    (air-gapped machines, this project's CI machines), tests/lab/build.sh builds the same
+#    images without a registry (MinIO from source) and saves them as archives, and the
+#    playbook loads them from there (MLOPS_LAB_ARCHIVES, see inventory/lab/group_vars/all.yml).
+#    Set MLOPS_LAB_ARCHIVES yourself to use archives you already have; MLOPS_LAB_OFFLINE=1
+#    takes the archive path without asking the registry.
+# 3. ansible-playbook playbooks/site.yml -i inventory/lab: secrets are generated on the first
+#    run into inventory/lab/.secrets/ (git-ignored); the play ends with the URLs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+[ "$(id -u)" -eq 0 ] || { echo "deploy-lab.sh: run as root (it installs Docker Engine on this machine)" >&2; exit 1; }
+
+scripts/bootstrap.sh controller
+
+registry_answers() {
+  # Docker Hub's API answers 401 (authentication needed) when it is reachable at all.
+  local code
+  code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 https://registry-1.docker.io/v2/ 2> /dev/null || true)
+  [ "$code" = 401 ] || [ "$code" = 200 ]
+}
+
+if [ -z "${MLOPS_LAB_ARCHIVES:-}" ]; then
+  if [ "${MLOPS_LAB_OFFLINE:-0}" = 1 ] || ! registry_answers; then
+    echo "deploy-lab.sh: no container registry answers; building the images here (tests/lab/build.sh)"
+    MLOPS_LAB_PULL=0 tests/lab/build.sh --services
+    export MLOPS_LAB_ARCHIVES=${MLOPS_LAB_CACHE:-$HOME/.cache/mlops-mlflow-lab}/archives
+  fi
+fi
+[ -z "${MLOPS_LAB_ARCHIVES:-}" ] || echo "deploy-lab.sh: images from the archives in $MLOPS_LAB_ARCHIVES"
+
+export PATH=$repo/.venv/bin:$PATH
+exec ansible-playbook playbooks/site.yml -i inventory/lab "$@"
