@@ -19,7 +19,15 @@
 #   MLOPS_LAB_DEBIAN_MIRROR  Debian mirror (default: the machine's apt sources)
 #   MLOPS_LAB_PULL=0         never try a registry for the public images
 #   MLOPS_LAB_GO=container   build MinIO with Debian's Go in a container even if host go fits
+#
+#   tests/lab/build.sh             everything (the test suite)
+#   tests/lab/build.sh --services  only the service images and archives (scripts/deploy-lab.sh)
 set -euo pipefail
+case "${1:-}" in
+  "") what=all ;;
+  --services) what=services ;;
+  *) echo "usage: $0 [--services]" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/../.."
 repo=$PWD
 lab=$repo/tests/lab
@@ -73,6 +81,33 @@ image_label() { docker image inspect -f "{{ index .Config.Labels \"$label\" }}" 
 image_pulled() { [ -n "$(docker image inspect -f '{{range .RepoDigests}}{{.}}{{end}}' "$1" 2>/dev/null)" ]; }
 
 # ---------------------------------------------------------------- Docker engine
+# Without systemd, Debian's sysvinit script is what the docker role (and an administrator)
+# uses to start and restart the engine, so the engine started here must be the script's.
+# The script raises resource limits first, which fails where root lacks CAP_SYS_RESOURCE:
+# /etc/default/docker gets the same block the docker role writes (same marker, so the role
+# finds nothing to change). Where there is no script, dockerd runs detached from this shell.
+start_without_systemd() {
+  local marker="# {mark} mlops.mlflow.docker: keep the limits that can be had" defaults=/etc/default/docker
+  if [ -x /etc/init.d/docker ]; then
+    if ! grep -qF "${marker/\{mark\}/BEGIN}" "$defaults" 2> /dev/null; then
+      {
+        echo "${marker/\{mark\}/BEGIN}"
+        echo 'ulimit() {'
+        echo '  command ulimit "$@" 2>/dev/null || true'
+        echo '}'
+        echo "${marker/\{mark\}/END}"
+      } >> "$defaults"
+    fi
+    echo "starting the Docker engine with /etc/init.d/docker (log: /var/log/docker.log)"
+    /etc/init.d/docker start > "$logs/dockerd.log" 2>&1 || true
+    local _
+    for _ in $(seq 20); do docker info > /dev/null 2>&1 && return 0; sleep 1; done
+    echo "the init script did not start the engine; starting dockerd directly" >&2
+  fi
+  echo "starting dockerd in the background (log: $logs/dockerd.log)"
+  setsid dockerd >> "$logs/dockerd.log" 2>&1 < /dev/null &
+}
+
 ensure_engine() {
   local missing=()
   # A machine may carry the docker client alone (no engine): the package is needed unless
@@ -89,9 +124,7 @@ ensure_engine() {
   if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then
     systemctl start docker
   else
-    # No init system to ask: run dockerd in the background, detached from this shell.
-    echo "starting dockerd in the background (log: $logs/dockerd.log)"
-    setsid dockerd > "$logs/dockerd.log" 2>&1 < /dev/null &
+    start_without_systemd
   fi
   for _ in $(seq 60); do
     docker info > /dev/null 2>&1 && return 0
@@ -287,10 +320,14 @@ save_archive() {
 }
 
 ensure_engine
-build_debian 12 bookworm
+if [ "$what" = all ]; then
+  build_debian 12 bookworm
+fi
 build_debian 13 trixie
-build_systemd 12
-build_systemd 13
+if [ "$what" = all ]; then
+  build_systemd 12
+  build_systemd 13
+fi
 build_public "$backend_store_image" postgres
 build_public "$tracking_server_base_image" python
 build_minio
