@@ -43,7 +43,10 @@ minio_module=github.com/minio/minio
 minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
 
 mkdir -p "$logs" "$cache/archives"
-exec 9> "$cache/build.lock"
+# build.flock, not build.lock: engines started by earlier versions of this script inherited the
+# lock's descriptor and hold build.lock for as long as they run. Whatever starts long-lived
+# processes below closes fd 9 for them (9>&-).
+exec 9> "$cache/build.flock"
 flock -n 9 || { echo "build.sh: waiting for another build.sh run to finish" >&2; flock 9; }
 
 started=$(date +%s%N)
@@ -99,13 +102,13 @@ start_without_systemd() {
       } >> "$defaults"
     fi
     echo "starting the Docker engine with /etc/init.d/docker (log: /var/log/docker.log)"
-    /etc/init.d/docker start > "$logs/dockerd.log" 2>&1 || true
+    /etc/init.d/docker start > "$logs/dockerd.log" 2>&1 9>&- || true
     local _
     for _ in $(seq 20); do docker info > /dev/null 2>&1 && return 0; sleep 1; done
     echo "the init script did not start the engine; starting dockerd directly" >&2
   fi
   echo "starting dockerd in the background (log: $logs/dockerd.log)"
-  setsid dockerd >> "$logs/dockerd.log" 2>&1 < /dev/null &
+  setsid dockerd >> "$logs/dockerd.log" 2>&1 < /dev/null 9>&- &
 }
 
 ensure_engine() {
@@ -122,7 +125,7 @@ ensure_engine() {
   fi
   docker info > /dev/null 2>&1 && return 0
   if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then
-    systemctl start docker
+    systemctl start docker 9>&-
   else
     start_without_systemd
   fi
