@@ -125,7 +125,7 @@ ensure_engine() {
   fi
   docker info > /dev/null 2>&1 && return 0
   if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then
-    systemctl start docker 9>&- 9>&-
+    systemctl start docker 9>&-
   else
     start_without_systemd
   fi
