@@ -104,14 +104,15 @@ EOF
     -e MLFLOW_BACKEND_STORE_URI="postgresql+psycopg2://postgres:$pg_password@$pg:5432/$mlflow_database" \
     -e MLFLOW_S3_ENDPOINT_URL="http://$minio:9000" \
     -e AWS_ACCESS_KEY_ID="$s3_access_key" -e AWS_SECRET_ACCESS_KEY="$s3_secret_key" \
-    -e AWS_DEFAULT_REGION="$region" \
+    -e AWS_DEFAULT_REGION="$region" -e MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
     "$mlflow_image" server --host 0.0.0.0 --port 5000 --workers 2 \
     --serve-artifacts --artifacts-destination "s3://$bucket" \
     --allowed-hosts "127.0.0.1:$mlflow_port,localhost:$mlflow_port,$mlflow:5000,$mlflow" > /dev/null
   wait_for "MLflow on 127.0.0.1:$mlflow_port" 180 "$mlflow" http_ok "http://127.0.0.1:$mlflow_port/health"
-  # /health is exempt from the host check: make sure the API answers too.
-  http_ok "http://127.0.0.1:$mlflow_port/api/2.0/mlflow/experiments/search?max_results=1" \
-    || die "MLflow's API refuses requests for 127.0.0.1:$mlflow_port (see docker logs $mlflow)"
+  # /health is exempt from the host check: make sure the API answers too (its first request
+  # can be slow on a loaded machine; a refused Host header would fail every try).
+  wait_for "MLflow's API for Host 127.0.0.1:$mlflow_port" 90 "$mlflow" \
+    http_ok "http://127.0.0.1:$mlflow_port/api/2.0/mlflow/experiments/search?max_results=1"
 
   umask 077
   cat > "$config" <<EOF
