@@ -142,8 +142,9 @@ python=$repo/.venv/bin/python
 [ -x "$python" ] || python=python3
 "$python" -c 'import yaml' 2> /dev/null || die "needs Python with PyYAML: run scripts/bootstrap.sh test first"
 backend_store_image="" artifact_store_image="" tracking_server_base_image="" tracking_server_mlflow_version=""
+load_balancer_image=""
 eval "$("$python" "$lab/role_defaults.py" backend_store_image artifact_store_image \
-  tracking_server_base_image tracking_server_mlflow_version)"
+  tracking_server_base_image tracking_server_mlflow_version load_balancer_image)"
 mlflow_server_image=localhost/mlops-mlflow/mlflow-server:$tracking_server_mlflow_version
 
 # artifact_store_image's tag is YYYY.MM.DD-<12 hex commit>; the pseudo-version must match.
@@ -333,10 +334,12 @@ if [ "$what" = all ]; then
 fi
 build_public "$backend_store_image" postgres
 build_public "$tracking_server_base_image" python
+build_public "$load_balancer_image" haproxy
 build_minio
 build_mlflow_server
 save_archive postgres "$backend_store_image"
 save_archive minio "$artifact_store_image"
 save_archive python "$tracking_server_base_image"
 save_archive mlflow-server "$mlflow_server_image"
+save_archive haproxy "$load_balancer_image"
 printf 'lab ready in %ds (cache %s)\n' $(( $(ms_since "$started") / 1000 )) "$cache"
