@@ -27,6 +27,10 @@ down() {
   for c in "$mlflow" "$minio" "$pg"; do
     docker rm -f -v "$c" > /dev/null 2>&1 || true
   done
+  # Whatever else a test attached to the network (the registry_check target's broken
+  # servers, left behind when a run is interrupted).
+  docker network inspect -f '{{range .Containers}}{{.Name}} {{end}}' "$network" 2> /dev/null \
+    | xargs -r docker rm -f -v > /dev/null 2>&1 || true
   docker network rm "$network" > /dev/null 2>&1 || true
   rm -f "$config"
 }
