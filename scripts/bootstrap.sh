@@ -29,11 +29,30 @@ find_python() {
   return 1
 }
 
+# Debian and Ubuntu keep venv's pip bootstrap (ensurepip) in a package of its own, absent
+# from a fresh install: as root with apt, install it; otherwise say which one is missing.
+ensure_venv_support() { # PYTHON
+  "$1" -c 'import ensurepip' 2> /dev/null && return 0
+  local pkg
+  pkg=python$("$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-venv
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get > /dev/null; then
+    echo "bootstrap: installing $pkg (virtual environments need it)"
+    apt-get update -qq > /dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" > /dev/null
+    "$1" -c 'import ensurepip' 2> /dev/null && return 0
+  fi
+  echo "bootstrap: $1 cannot create virtual environments: install $pkg (apt-get install $pkg)" >&2
+  exit 1
+}
+
 venv=$root/.venv
 stamp=$venv/.requirements-$what.sha256
 want=$(cat requirements/*.txt | sha256sum | cut -d' ' -f1)
-if [ ! -x "$venv/bin/python" ]; then
+# No pip in it: an earlier attempt failed half-way (no ensurepip then); start again.
+if [ ! -x "$venv/bin/python" ] || [ ! -x "$venv/bin/pip" ]; then
   python=$(find_python) || { echo "bootstrap: Python 3.12 or newer is required (set MLOPS_PYTHON)" >&2; exit 1; }
+  ensure_venv_support "$python"
+  rm -rf "$venv"
   "$python" -m venv "$venv"
 fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
