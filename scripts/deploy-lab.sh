@@ -24,10 +24,18 @@ repo=$PWD
 scripts/bootstrap.sh controller
 
 registry_answers() {
-  # Docker Hub's API answers 401 (authentication needed) when it is reachable at all.
-  local code
-  code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 https://registry-1.docker.io/v2/ 2> /dev/null || true)
-  [ "$code" = 401 ] || [ "$code" = 200 ]
+  # Docker Hub's API answers 401 (authentication needed) when it is reachable at all. Asked
+  # with the venv's Python: a fresh Debian has no curl.
+  .venv/bin/python - << 'EOF'
+import sys, urllib.error, urllib.request
+try:
+    code = urllib.request.urlopen("https://registry-1.docker.io/v2/", timeout=10).status
+except urllib.error.HTTPError as error:
+    code = error.code
+except Exception:
+    sys.exit(1)
+sys.exit(0 if code in (200, 401) else 1)
+EOF
 }
 
 if [ -z "${MLOPS_LAB_ARCHIVES:-}" ]; then
