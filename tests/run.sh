@@ -66,7 +66,7 @@ run_stage() {
 
 stage_setup() {
   scripts/bootstrap.sh test > "$logs/bootstrap.log" 2>&1 || { tail -30 "$logs/bootstrap.log"; return 1; }
-  # shellcheck for ansible-test's shellcheck sanity test.
+  # ansible-test's sanity test of shell scripts needs the shellcheck tool.
   if ! command -v shellcheck >/dev/null 2>&1; then
     apt-get update -qq > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck > /dev/null || return 1
   fi
