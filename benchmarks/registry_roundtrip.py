@@ -48,7 +48,7 @@ def main():
 
     timings = {step: [] for step in STEPS}
     deadline = time.monotonic() + args.max_seconds
-    for iteration in range(args.iterations):
+    for _iteration in range(args.iterations):
         if time.monotonic() > deadline:
             break
         with mlflow.start_run() as run:
