@@ -9,7 +9,7 @@
 #   tests/run.sh lint units        only these stages (setup always runs)
 #   MOLECULE_SCENARIOS="default"   restrict the molecule stage
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 repo=$PWD
 logs=$repo/tests/output/logs
 mkdir -p "$logs"
@@ -46,16 +46,18 @@ finish() {
   exit "$status"
 }
 
-# run_stage NAME FUNCTION: times it, records the detail line the function leaves in $detail.
-run_stage() {
-  local name=$1 fn=$2 t0 rc
-  note "stage $name"
+# stage_begin NAME / stage_end NAME STATUS: time a stage and record the detail line the
+# stage function leaves in $detail; a failed stage ends the run.
+stage_begin() {
+  note "stage $1"
   detail=""
-  t0=$(date +%s)
-  "$fn"
-  rc=$?
-  local took=$(( $(date +%s) - t0 ))
-  if [ $rc -eq 0 ]; then
+  stage_t0=$(date +%s)
+}
+
+stage_end() {
+  local name=$1 rc=$2 took
+  took=$(( $(date +%s) - stage_t0 ))
+  if [ "$rc" -eq 0 ]; then
     record "$name" ok "$took" "$detail"
   else
     record "$name" FAILED "$took" "$detail (exit $rc; logs in tests/output/logs)"
@@ -92,8 +94,8 @@ stage_lint() {
   ansible-lint --profile production > "$logs/ansible-lint.log" 2>&1 || { tail -40 "$logs/ansible-lint.log"; rc=1; }
   ruff check . > "$logs/ruff.log" 2>&1 || { cat "$logs/ruff.log"; rc=1; }
   detail="yamllint, ansible-lint (production), ruff"
-  if [ $rc -eq 0 ]; then passed=$((passed + 3)); else failed=$((failed + 1)); fi
-  return $rc
+  if [ "$rc" -eq 0 ]; then passed=$((passed + 3)); else failed=$((failed + 1)); fi
+  return "$rc"
 }
 
 stage_sanity() {
@@ -106,7 +108,7 @@ stage_sanity() {
       > "$logs/sanity-$version.log" 2>&1
     local rc=$?
     count=$(grep -c '^Running sanity test' "$logs/sanity-$version.log")
-    if [ $rc -ne 0 ]; then
+    if [ "$rc" -ne 0 ]; then
       grep -E '^(ERROR|FATAL)|: (E|W)[0-9]' "$logs/sanity-$version.log" | head -40
       detail="ansible-core $version: failed"
       return 1
@@ -129,13 +131,13 @@ stage_units() {
   f=$(grep -oE '[0-9]+ failed' <<<"$line" | cut -d' ' -f1)
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
   detail="pytest: ${p:-0} passed, ${f:-0} failed"
-  return $rc
+  return "$rc"
 }
 
 stage_integration() {
   tests/lab/services.sh up > "$logs/services.log" 2>&1 || { tail -30 "$logs/services.log"; return 1; }
   local targets ok=0 bad=0 t
-  targets=$(cd tests/integration/targets && ls -d -- */ 2>/dev/null | tr -d /)
+  targets=$(find tests/integration/targets -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort)
   for t in $targets; do
     if tests/ansible-test.sh integration "$t" --local --python 3.12 --color no > "$logs/integration-$t.log" 2>&1; then
       ok=$((ok + 1)); echo "  $t: ok"
@@ -145,7 +147,7 @@ stage_integration() {
   done
   passed=$((passed + ok)); failed=$((failed + bad))
   detail="$ok targets passed, $bad failed (real PostgreSQL, MinIO, MLflow)"
-  [ $bad -eq 0 ]
+  [ "$bad" -eq 0 ]
 }
 
 # The collection as users get it: build the tarball, install it into an empty path, run a
@@ -160,7 +162,7 @@ stage_collection() {
   ansible-galaxy collection build --force --output-path "$work" > "$logs/collection.log" 2>&1 || { cat "$logs/collection.log"; return 1; }
   ansible-galaxy collection install --offline --no-deps -p "$work/collections" "$work"/mlops-mlflow-*.tar.gz >> "$logs/collection.log" 2>&1 \
     || { cat "$logs/collection.log"; return 1; }
-  local rc=0 plugin docs=0
+  local rc=0 plugin
   (
     cd "$work" || exit 1
     export ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_CONFIG=/dev/null
@@ -175,18 +177,18 @@ stage_collection() {
     cp "$repo/tests/collection/fqcn.yml" "$work/fqcn.yml"
     ansible-playbook -i localhost, -c local -e "@$config" fqcn.yml
   ) >> "$logs/collection.log" 2>&1 || rc=$?
-  [ $rc -eq 0 ] || tail -40 "$logs/collection.log"
+  [ "$rc" -eq 0 ] || tail -40 "$logs/collection.log"
   local recap
   recap=$(grep -E '^localhost +:' "$logs/collection.log" | tail -1 | tr -s ' ')
   detail="$(basename "$work"/mlops-mlflow-*.tar.gz) installs; ansible-doc for 3 modules and 4 roles; FQCN playbook from outside the repo (${recap#localhost : })"
   rm -rf "$work"
-  [ $rc -eq 0 ] && passed=$((passed + 1))
-  return $rc
+  [ "$rc" -eq 0 ] && passed=$((passed + 1))
+  return "$rc"
 }
 
 stage_molecule() {
   local scenarios s ok=0 bad=0 idem=()
-  scenarios=${MOLECULE_SCENARIOS:-$(cd molecule && ls -d -- */ | tr -d / | tr '\n' ' ')}
+  scenarios=${MOLECULE_SCENARIOS:-$(find molecule -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tr '\n' ' ')}
   for s in $scenarios; do
     local t0 rc took
     t0=$(date +%s)
@@ -199,7 +201,7 @@ stage_molecule() {
     elif grep -qE 'Idempotence test failed|idempotence: Executed: Failed' "$logs/molecule-$s.log"; then
       idem+=("$s: NOT idempotent")
     fi
-    if [ $rc -eq 0 ]; then
+    if [ "$rc" -eq 0 ]; then
       ok=$((ok + 1)); echo "  $s: ok (${took}s)"
     else
       bad=$((bad + 1)); echo "  $s: FAILED (${took}s)"; tail -60 "$logs/molecule-$s.log"
@@ -208,11 +210,23 @@ stage_molecule() {
   done
   passed=$((passed + ok)); failed=$((failed + bad))
   detail="$ok scenarios passed, $bad failed; idempotence: ${idem[*]:-none ran}"
-  [ $bad -eq 0 ]
+  [ "$bad" -eq 0 ]
 }
 
 for stage in "${stages[@]}"; do
   case " ${all_stages[*]} " in *" $stage "*) ;; *) echo "unknown stage $stage" >&2; exit 2 ;; esac
-  run_stage "$stage" "stage_$stage"
+done
+for stage in "${stages[@]}"; do
+  stage_begin "$stage"
+  case $stage in
+    setup) stage_setup ;;
+    lint) stage_lint ;;
+    sanity) stage_sanity ;;
+    units) stage_units ;;
+    integration) stage_integration ;;
+    collection) stage_collection ;;
+    molecule) stage_molecule ;;
+  esac
+  stage_end "$stage" $?
 done
 finish 0
