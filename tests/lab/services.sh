@@ -120,6 +120,7 @@ EOF
 
   umask 077
   cat > "$config" <<EOF
+---
 # Written by tests/lab/services.sh up; removed by down. Secrets are fresh on every up.
 mlops_it_s3_endpoint_url: "http://127.0.0.1:$s3_port"
 mlops_it_s3_access_key: "$s3_access_key"
