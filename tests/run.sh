@@ -52,6 +52,7 @@ stage_begin() {
   note "stage $1"
   detail=""
   stage_t0=$(date +%s)
+  stage_failed_before=$failed
 }
 
 stage_end() {
@@ -61,7 +62,8 @@ stage_end() {
     record "$name" ok "$took" "$detail"
   else
     record "$name" FAILED "$took" "$detail (exit $rc; logs in tests/output/logs)"
-    failed=$((failed + 1))
+    # Count the stage itself when it did not count its own failures.
+    [ "$failed" -gt "$stage_failed_before" ] || failed=$((failed + 1))
     finish 1
   fi
 }
