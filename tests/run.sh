@@ -162,12 +162,17 @@ stage_collection() {
   fi
   work=$(mktemp -d)
   ansible-galaxy collection build --force --output-path "$work" > "$logs/collection.log" 2>&1 || { cat "$logs/collection.log"; return 1; }
-  ansible-galaxy collection install --offline --no-deps -p "$work/collections" "$work"/mlops-mlflow-*.tar.gz >> "$logs/collection.log" 2>&1 \
+  # A configuration of its own, so the repository's ansible.cfg (.collections) plays no part.
+  printf '[defaults]\ncollections_path = %s\n' "$work/collections" > "$work/ansible.cfg"
+  (cd "$work" && ANSIBLE_CONFIG="$work/ansible.cfg" ansible-galaxy collection install --offline --no-deps --force \
+    -p "$work/collections" "$work"/mlops-mlflow-*.tar.gz) >> "$logs/collection.log" 2>&1 \
     || { cat "$logs/collection.log"; return 1; }
+  [ -f "$work/collections/ansible_collections/mlops/mlflow/MANIFEST.json" ] \
+    || { echo "the tarball did not install into $work/collections"; cat "$logs/collection.log"; return 1; }
   local rc=0 plugin
   (
     cd "$work" || exit 1
-    export ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_CONFIG=/dev/null
+    export ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_CONFIG="$work/ansible.cfg" ANSIBLE_NOCOLOR=1
     # ansible-doc renders every module and role of the installed collection.
     for plugin in s3_bucket postgresql_database registry_check; do
       ansible-doc "mlops.mlflow.$plugin" > "$work/doc-$plugin.txt" || exit 1
