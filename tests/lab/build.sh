@@ -87,17 +87,16 @@ image_pulled() { [ -n "$(docker image inspect -f '{{range .RepoDigests}}{{.}}{{e
 # Without systemd, Debian's sysvinit script is what the docker role (and an administrator)
 # uses to start and restart the engine, so the engine started here must be the script's.
 # The script raises resource limits first, which fails where root lacks CAP_SYS_RESOURCE:
-# /etc/default/docker gets the same block the docker role writes (same marker, so the role
-# finds nothing to change). Where there is no script, dockerd runs detached from this shell.
+# /etc/default/docker gets the block the docker role writes (its files/etc-default-docker,
+# same marker, so the role finds nothing to change). Where there is no script, dockerd runs
+# detached from this shell.
 start_without_systemd() {
   local marker="# {mark} mlops.mlflow.docker: keep the limits that can be had" defaults=/etc/default/docker
   if [ -x /etc/init.d/docker ]; then
     if ! grep -qF "${marker/\{mark\}/BEGIN}" "$defaults" 2> /dev/null; then
       {
         echo "${marker/\{mark\}/BEGIN}"
-        echo 'ulimit() {'
-        echo '  command ulimit "$@" 2>/dev/null || true'
-        echo '}'
+        cat "$repo/roles/docker/files/etc-default-docker"
         echo "${marker/\{mark\}/END}"
       } >> "$defaults"
     fi
