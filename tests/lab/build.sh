@@ -67,13 +67,13 @@ run_logged() {
   fi
 }
 
-# hash_inputs ITEM...: file:PATH and dir:PATH hash contents, anything else is literal.
+# hash_inputs ITEM...: file:PATH and dir:PATH (bytecode aside) hash contents, anything else is literal.
 hash_inputs() {
   local item
   for item in "$@"; do
     case "$item" in
       file:*) sha256sum < "${item#file:}" ;;
-      dir:*) (cd "${item#dir:}" && find . -type f -print0 | sort -z | xargs -0 sha256sum) ;;
+      dir:*) (cd "${item#dir:}" && find . -name __pycache__ -prune -o -type f -print0 | sort -z | xargs -0 sha256sum) ;;
       *) printf '%s\n' "$item" ;;
     esac
   done | sha256sum | cut -c1-64
@@ -292,10 +292,13 @@ build_mlflow_server() {
   local tag=$mlflow_server_image role=$repo/roles/tracking_server t0 hash ctx
   t0=$(date +%s%N)
   hash=$(hash_inputs "file:$role/templates/Dockerfile.j2" "file:$role/defaults/main.yml" \
+    "dir:$role/files/mlflow-artifacts-plugin" \
     "file:$host_ca_bundle" "base $(image_id "$tracking_server_base_image")" "recipe 1")
   if [ "$(image_label "$tag")" = "$hash" ]; then report "$tag" reused "$t0"; return; fi
   ctx=$(mktemp -d /var/tmp/mlops-lab-context.XXXXXX)
   mkdir "$ctx/ca-certificates"
+  # The plugin's files, without the bytecode that running its unit tests leaves behind.
+  tar -C "$role/files" --exclude=__pycache__ -c mlflow-artifacts-plugin | tar -C "$ctx" -x
   cp "$host_ca_bundle" "$ctx/ca-certificates/host-ca-bundle.crt"
   run_logged render-mlflow-server "$repo/.venv/bin/ansible" localhost -i localhost, -c local \
     -m ansible.builtin.template -a "src=$role/templates/Dockerfile.j2 dest=$ctx/Dockerfile mode=0644" \
