@@ -8,16 +8,17 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 venv=$repo/.venv
 if [ "${1:-}" = "--venv" ]; then venv=$(cd "$2" && pwd); shift 2; fi
 cache=${MLOPS_LAB_CACHE:-$HOME/.cache/mlops-mlflow-lab}
-# One tree per venv, so two ansible-core lines can run side by side.
-dest=$cache/ansible-test/$(basename "$venv")/ansible_collections/mlops/mlflow
+# One tree per checkout and venv, so two ansible-core lines (or two worktrees) can run side by side.
+work=$cache/ansible-test/$(printf '%s' "$repo" | sha256sum | cut -c1-8)-$(basename "$venv")
+dest=$work/ansible_collections/mlops/mlflow
 mkdir -p "$dest"
 
 # Mirror: copy what git knows, delete what it no longer has; keep tests/output.
-(cd "$repo" && git ls-files -co --exclude-standard -z) > "$cache/ansible-test/.files"
-(cd "$repo" && tar --null -T "$cache/ansible-test/.files" -cf - 2>/dev/null) | tar -C "$dest" -xf -
+(cd "$repo" && git ls-files -co --exclude-standard -z) > "$work/.files"
+(cd "$repo" && tar --null -T "$work/.files" -cf - 2>/dev/null) | tar -C "$dest" -xf -
 (cd "$dest" && find . -type f -not -path './tests/output/*' -printf '%P\0') \
-  | sort -z > "$cache/ansible-test/.present"
-sort -z "$cache/ansible-test/.files" | comm -z -23 "$cache/ansible-test/.present" - \
+  | sort -z > "$work/.present"
+sort -z "$work/.files" | comm -z -23 "$work/.present" - \
   | (cd "$dest" && xargs -0 -r rm -f --)
 if [ -f "$repo/tests/integration/integration_config.yml" ]; then
   cp "$repo/tests/integration/integration_config.yml" "$dest/tests/integration/"
