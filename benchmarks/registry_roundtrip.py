@@ -5,7 +5,7 @@ Logs a small scikit-learn model, registers it and loads it back by ``models:/`` 
 each step. Bounded in count and time; point it only at a server of your own on this
 machine (loopback or the project's test hosts).
 
-    .venv/bin/python benchmarks/registry_roundtrip.py --tracking-uri http://127.0.0.1:5000
+    .venv-client/bin/python benchmarks/registry_roundtrip.py --tracking-uri http://127.0.0.1:5000
 """
 
 import argparse

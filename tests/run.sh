@@ -195,7 +195,8 @@ stage_collection() {
 
 stage_molecule() {
   local scenarios s ok=0 bad=0 idem=()
-  scenarios=${MOLECULE_SCENARIOS:-$(find molecule -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tr '\n' ' ')}
+  # Scenarios are the folders with a molecule.yml (molecule/resources holds what they share).
+  scenarios=${MOLECULE_SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort | tr '\n' ' ')}
   for s in $scenarios; do
     local t0 rc took
     t0=$(date +%s)
