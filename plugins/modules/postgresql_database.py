@@ -485,6 +485,7 @@ def ensure_public_schema(client, params, state, check_mode, done):
 
 
 def ensure_present(module, client, conn, done):
+    """Read, plan and apply on login_db; then schema public, on the database itself."""
     params, check_mode = module.params, module.check_mode
     state = read_server(client, conn, params)
     conn.rollback()
@@ -498,6 +499,7 @@ def ensure_present(module, client, conn, done):
 
 
 def ensure_absent(module, client, conn, done):
+    """Read, plan and apply the removal."""
     database = client.read_database(conn, module.params["name"])
     sessions = client.count_sessions(conn, database["name"]) if database["exists"] else 0
     conn.rollback()
@@ -523,6 +525,7 @@ def check_options(module):
 
 
 def result_of(plans, database, diff_mode):
+    """changed, queries and diff, all from the plans."""
     queries = [statement.text for plan in plans for statement in plan.statements]
     result = dict(changed=bool(queries), database=database, queries=queries)
     if diff_mode:
