@@ -312,7 +312,7 @@ class PostgresError(Exception):
         self.pgcode = pgcode
 
 
-# --------------------------------------------------------------------------- queries
+# --------------------------------------------------------------------------- statements
 
 
 class Secret:
@@ -335,22 +335,77 @@ def display_params(params):
     return tuple(REDACTED if isinstance(p, Secret) else p for p in params)
 
 
+def _composed_text(query):
+    """SQL text of a psycopg2 composition, identifiers double-quoted as psycopg2 quotes them."""
+    if isinstance(query, sql.Composed):
+        return "".join(_composed_text(part) for part in query.seq)
+    if isinstance(query, sql.Identifier):
+        return ".".join('"%s"' % s.replace('"', '""') for s in query.strings)
+    if isinstance(query, sql.SQL):
+        return query.string
+    raise TypeError("cannot show %r as SQL text" % (query,))
+
+
+def _literal(value):
+    return "'%s'" % str(value).replace("'", "''")
+
+
+def redacted_text(query, params=()):
+    """The statement as ``queries`` shows it, without a connection: values quoted, secrets as ********."""
+    text = _composed_text(query)
+    if not params:
+        return text
+    values = iter(display_params(params))
+    return re.sub(r"%([s%])", lambda m: _literal(next(values)) if m.group(1) == "s" else "%", text)
+
+
+class Statement:
+    """One change a plan makes: the composition and bound parameters sent, the redacted text shown.
+
+    ``action`` and ``target`` name it in error messages ("failed to create role 'mlflow' on ...").
+    ``autocommit``: PostgreSQL refuses to run it inside a transaction (CREATE/DROP DATABASE), so
+    it runs on its own and check mode does not run it. ``rehearse``: check mode runs it in the
+    transaction it rolls back (False when it depends on a change check mode did not commit).
+    """
+
+    def __init__(self, action, target, query, params=(), *, autocommit=False, rehearse=True):
+        self.action = action
+        self.target = target
+        self.query = query
+        self.params = tuple(params)
+        self.autocommit = autocommit
+        self.rehearse = rehearse and not autocommit
+        self.text = redacted_text(query, self.params)
+
+    def __repr__(self):
+        return "Statement(%r)" % self.text
+
+
+def _role(role):
+    return "role '%s'" % role
+
+
+def _database(name):
+    return "database '%s'" % name
+
+
 def q_create_role(role, verifier):
     """CREATE ROLE ... WITH LOGIN PASSWORD: the password goes as a SCRAM secret, bound and redacted."""
-    return sql.SQL("CREATE ROLE {} WITH LOGIN PASSWORD %s").format(sql.Identifier(role)), (Secret(verifier),)
+    return Statement("create", _role(role), sql.SQL("CREATE ROLE {} WITH LOGIN PASSWORD %s").format(sql.Identifier(role)), (Secret(verifier),))
 
 
 def q_alter_role_password(role, verifier):
-    return sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD %s").format(sql.Identifier(role)), (Secret(verifier),)
+    query = sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD %s").format(sql.Identifier(role))
+    return Statement("set the password of", _role(role), query, (Secret(verifier),))
 
 
 def q_alter_role_login(role):
-    return sql.SQL("ALTER ROLE {} WITH LOGIN").format(sql.Identifier(role)), ()
+    return Statement("allow login for", _role(role), sql.SQL("ALTER ROLE {} WITH LOGIN").format(sql.Identifier(role)))
 
 
 def q_grant_role_to_login_user(role):
     """Lets a login_user that is not a superuser act as ``role`` (CREATE/ALTER DATABASE ... OWNER needs it)."""
-    return sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(role)), ()
+    return Statement("let login_user act as", _role(role), sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(role)))
 
 
 def q_create_database(name, *, owner=None, template=None, encoding=None, lc_collate=None, lc_ctype=None):
@@ -364,41 +419,45 @@ def q_create_database(name, *, owner=None, template=None, encoding=None, lc_coll
         if value:
             parts.append(sql.SQL(keyword + " %s"))
             params.append(value)
-    return sql.SQL(" ").join(parts), tuple(params)
+    return Statement("create", _database(name), sql.SQL(" ").join(parts), params, autocommit=True)
 
 
 def q_alter_database_owner(name, owner):
-    return sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(owner)), ()
+    query = sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(owner))
+    return Statement("change the owner of", _database(name), query)
 
 
 def q_drop_database(name, force=False):
     query = sql.SQL("DROP DATABASE {}").format(sql.Identifier(name))
     if force:
         query = sql.SQL("{} WITH (FORCE)").format(query)
-    return query, ()
+    return Statement("drop", _database(name), query, autocommit=True)
 
 
 def q_terminate_sessions(name):
     """For servers older than 13, which have no DROP DATABASE ... WITH (FORCE)."""
-    return sql.SQL("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"), (name,)
+    query = sql.SQL("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()")
+    return Statement("terminate the sessions of", _database(name), query, (name,), autocommit=True)
 
 
-def q_create_public_schema(owner):
-    return sql.SQL("CREATE SCHEMA public AUTHORIZATION {}").format(sql.Identifier(owner)), ()
+def q_create_public_schema(database, owner, *, rehearse=True):
+    query = sql.SQL("CREATE SCHEMA public AUTHORIZATION {}").format(sql.Identifier(owner))
+    return Statement("create schema public in", _database(database), query, rehearse=rehearse)
 
 
-def q_grant_public_schema(owner):
-    return sql.SQL("GRANT ALL ON SCHEMA public TO {}").format(sql.Identifier(owner)), ()
+def q_grant_public_schema(database, owner, *, rehearse=True):
+    query = sql.SQL("GRANT ALL ON SCHEMA public TO {}").format(sql.Identifier(owner))
+    return Statement("grant schema public to owner of", _database(database), query, rehearse=rehearse)
 
 
 # --------------------------------------------------------------------------- client
 
 
 class PostgresClient:
-    """Connections and the few reads and writes the modules need, errors mapped to PostgresError.
+    """Connections, the few reads the modules need, and the application of planned statements.
 
-    Every statement that changes something goes through ``execute`` and is recorded, with
-    secrets redacted, in ``queries``.
+    Errors are mapped to PostgresError. What changes something arrives as ``Statement`` objects
+    from a plan; the client keeps no record of them.
     """
 
     def __init__(self, *, login_host=None, login_port=5432, login_user="postgres", login_password=None, login_db="postgres",
@@ -412,7 +471,6 @@ class PostgresClient:
         self.ca_cert = ca_cert
         self.connect_timeout = connect_timeout
         self.where = where(login_host, login_port)
-        self.queries = []
         self._connections = []
 
     def _dsn(self, dbname, user=None, password=None):
@@ -433,13 +491,12 @@ class PostgresClient:
             kwargs["sslrootcert"] = self.ca_cert
         return kwargs
 
-    def connect(self, dbname=None, autocommit=False):
+    def connect(self, dbname=None):
         dbname = dbname or self.login_db
         try:
             conn = psycopg2.connect(**self._dsn(dbname))
         except psycopg2.Error as exc:
             raise PostgresError(connect_error_message(str(exc), self.host, self.port, self.user, dbname), getattr(exc, "pgcode", None)) from None
-        conn.autocommit = autocommit
         self._connections.append(conn)
         return conn
 
@@ -469,31 +526,42 @@ class PostgresClient:
         conn.close()
         return True
 
-    def render(self, conn, query, params=()):
-        """The statement as text, with secret parameters shown as ********."""
-        text = query.as_string(conn) if hasattr(query, "as_string") else str(query)
-        if params:
-            with conn.cursor() as cur:
-                text = cur.mogrify(text, display_params(params)).decode("utf-8")
-        return text
+    def execute(self, conn, statement):
+        """Run one planned statement; on failure raise PostgresError naming its action and target."""
+        self._run(conn, statement.action, statement.target, statement.query, bound_params(statement.params))
 
-    def execute(self, conn, action, obj, query, params=(), *, record=True):
-        """Run a statement; on failure raise PostgresError naming ``action`` and ``obj``."""
-        if record:
-            self.queries.append(self.render(conn, query, params))
+    def fetch(self, conn, action, obj, query, params=()):
+        """A read: its rows, or PostgresError naming ``action`` and ``obj``."""
+        return self._run(conn, action, obj, query, params)
+
+    def _run(self, conn, action, obj, query, params):
         try:
             with conn.cursor() as cur:
-                cur.execute(query, bound_params(params))
+                cur.execute(query, params)
                 return cur.fetchall() if cur.description else None
         except psycopg2.Error as exc:
             raise PostgresError(query_error_message(action, obj, self.where, exc), exc.pgcode) from None
 
-    def fetch(self, conn, action, obj, query, params=()):
-        """A read that is not recorded in ``queries``."""
-        return self.execute(conn, action, obj, query, params, record=False)
+    def apply(self, conn, statements, check_mode, done):
+        """Run a plan's statements in order, appending each one's text to ``done`` as it starts.
 
-    def server_version(self, conn):
-        return conn.server_version
+        The statements run in one transaction, committed at the end, or rolled back in check
+        mode. An ``autocommit`` statement ends that transaction and runs on its own; check mode
+        skips it, and every statement that is not to be rehearsed.
+        """
+        for statement in statements:
+            done.append(statement.text)
+            if check_mode and not statement.rehearse:
+                continue
+            if statement.autocommit:
+                conn.commit()
+                conn.autocommit = True
+            self.execute(conn, statement)
+        if check_mode:
+            conn.rollback()
+        else:
+            conn.commit()
+        conn.autocommit = False
 
     def read_database(self, conn, name):
         rows = self.fetch(
@@ -523,13 +591,13 @@ class PostgresClient:
         return dict(name=role, exists=True, can_login=rows[0][0])
 
     def login_user_can_act_as(self, conn, role, role_exists):
-        """(superuser, may act as role): whether login_user may give objects to ``role``."""
+        """Whether login_user may give objects to ``role``: a superuser, or a member of the existing role."""
         superuser = self.fetch(conn, "read", "role '%s'" % self.user, sql.SQL("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))[0][0]
         if superuser or not role_exists:
-            return superuser, superuser
+            return superuser
         privilege = "SET" if conn.server_version >= 160000 else "MEMBER"
         rows = self.fetch(conn, "read the membership in", "role '%s'" % role, sql.SQL("SELECT pg_has_role(current_user, %s, %s)"), (role, privilege))
-        return superuser, rows[0][0]
+        return rows[0][0]
 
     def read_role_secret(self, conn, role):
         """(readable, rolpassword): pg_authid is readable by superusers only."""

@@ -268,8 +268,6 @@ diff:
       returned: always
 """
 
-import copy
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.mlops.mlflow.plugins.module_utils._postgres import (
@@ -287,13 +285,34 @@ from ansible_collections.mlops.mlflow.plugins.module_utils._postgres import (
     q_alter_role_password,
     q_create_database,
     q_create_public_schema,
+    q_create_role,
     q_drop_database,
     q_grant_public_schema,
-    q_create_role,
     q_grant_role_to_login_user,
     q_terminate_sessions,
     scram_verifier,
 )
+
+
+class PlanError(Exception):
+    """The wanted state cannot be reached from the state read; ``details`` join the failure's result."""
+
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.details = details
+
+
+class Plan:
+    """Statements that take the server from ``before`` to ``after`` (sections of the diff), and warnings."""
+
+    def __init__(self, statements, before, after, warnings=()):
+        self.statements = list(statements)
+        self.before = before
+        self.after = after
+        self.warnings = list(warnings)
+
+
+# --------------------------------------------------------------------------- planning (no server)
 
 
 def fixed_property_mismatches(existing, encoding, lc_collate, lc_ctype):
@@ -308,21 +327,214 @@ def fixed_property_mismatches(existing, encoding, lc_collate, lc_ctype):
     return mismatches
 
 
-def schema_actions(schema, ownership_committed):
+def check_fixed_properties(state, wanted):
+    """Fail on an encoding the server does not know, or an existing database created otherwise."""
+    database = state["database"]
+    if not state["encoding"]:
+        raise PlanError("invalid encoding '%s' for database '%s': PostgreSQL at %s knows no such encoding; set encoding, for example to UTF8"
+                        % (wanted["encoding"], database["name"], state["where"]))
+    mismatches = fixed_property_mismatches(database, state["encoding"], wanted["lc_collate"], wanted["lc_ctype"]) if database["exists"] else []
+    if mismatches:
+        raise PlanError(
+            "database '%s' on %s exists with %s: encoding, lc_collate and lc_ctype are fixed when a database is created and this module "
+            "does not change them; set them to the database's values, or remove the database (state: absent) and create it again"
+            % (database["name"], state["where"], ", ".join(mismatches)),
+            database=database,
+        )
+
+
+def plan_owner_role(state, wanted):
+    """Statements for the owner role, the role after them, and warnings."""
+    owner, password, role = wanted["owner"], wanted["owner_password"], state["role"]
+    if not role["exists"]:
+        if password is None:
+            raise PlanError("role '%s' (option owner) does not exist on %s: set owner_password so the module can create it, or create the role first"
+                            % (owner, state["where"]))
+        return [q_create_role(owner, scram_verifier(password, state["scram_iterations"]))], dict(role, exists=True, can_login=True, password=REDACTED), []
+    if password is None or wanted["update_password"] == "on_create":  # noqa: S105  an option's value, not a password
+        return [], dict(role), []
+    if state["password_matches"] is not True:
+        warnings = [] if state["password_matches"] is False else [
+            "could not compare the password of role '%s' (login_user '%s' may not read pg_authid and a login attempt as '%s' gave no answer): "
+            "it is set again" % (owner, state["login_user"], owner)
+        ]
+        statement = q_alter_role_password(owner, scram_verifier(password, state["scram_iterations"]))
+        return [statement], dict(role, can_login=True, password=REDACTED + " (changed)"), warnings
+    if not role["can_login"]:
+        return [q_alter_role_login(owner)], dict(role, can_login=True), []
+    return [], dict(role), []
+
+
+def plan_creation(state, wanted):
+    """CREATE DATABASE, and the database it makes."""
+    database, template = state["database"], state["template"]
+    if not template["exists"]:
+        raise PlanError("failed to create database '%s' on %s: template database '%s' does not exist; set template (default template0)"
+                        % (database["name"], state["where"], wanted["template"]))
+    statement = q_create_database(database["name"], owner=wanted["owner"], template=wanted["template"], encoding=state["encoding"],
+                                  lc_collate=wanted["lc_collate"], lc_ctype=wanted["lc_ctype"])
+    after = dict(database, exists=True, owner=wanted["owner"] or state["login_user"], encoding=state["encoding"],
+                 collate=wanted["lc_collate"] or template["collate"], ctype=wanted["lc_ctype"] or template["ctype"])
+    return statement, after
+
+
+def plan_server(state, wanted):
+    """Owner role, login_user's membership in it, ownership and creation of the database (on login_db)."""
+    check_fixed_properties(state, wanted)
+    database, owner = state["database"], wanted["owner"]
+    statements, role_after, warnings = plan_owner_role(state, wanted) if owner else ([], None, [])
+    changes_owner = database["exists"] and owner and database["owner"] != owner
+    if owner and (changes_owner or not database["exists"]) and not state["login_user_can_act_as_owner"]:
+        statements.append(q_grant_role_to_login_user(owner))
+    if changes_owner:
+        statements.append(q_alter_database_owner(database["name"], owner))
+    database_after = dict(database, owner=owner or database["owner"])
+    if not database["exists"]:
+        create, database_after = plan_creation(state, wanted)
+        statements.append(create)
+    before, after = dict(database=database), dict(database=database_after)
+    if owner:
+        before.update(owner_role=state["role"], public_schema=None)
+        after.update(owner_role=role_after, public_schema=None)
+    return Plan(statements, before, after, warnings)
+
+
+def plan_public_schema(schema, database, owner, role_committed, ownership_committed):
     """What schema public of the database needs so the owner can create MLflow's tables.
 
     ``schema`` is what ``read_public_schema`` saw (None: no schema public). When the owner
     role or its ownership of the database is not committed (check mode), the server's
-    privilege check answers for the old state; PostgreSQL 15+ gives a database's owner schema
-    public through pg_database_owner, so that case is predicted here.
+    privilege check answers for the old state, and a statement naming a role that check mode
+    did not create cannot be rehearsed. PostgreSQL 15+ gives a database's owner schema public
+    through pg_database_owner, so that case is predicted here.
     """
+    before = None if schema is None else dict(schema, owner_can_create=bool(schema["owner_can_create"]))
+    after = dict(schema or dict(owner=owner), owner_can_create=True)
     if schema is None:
-        return ["create"]
-    if schema["owner_can_create"]:
-        return []
-    if not ownership_committed and schema["owner"] == "pg_database_owner":
-        return []
-    return ["grant"]
+        statements = [q_create_public_schema(database, owner, rehearse=role_committed)]
+    elif schema["owner_can_create"] or (not ownership_committed and schema["owner"] == "pg_database_owner"):
+        statements = []
+    else:
+        statements = [q_grant_public_schema(database, owner, rehearse=role_committed)]
+    return Plan(statements, dict(public_schema=before), dict(public_schema=after))
+
+
+def plan_absent(state, wanted):
+    """DROP DATABASE, refused while other sessions use it unless ``force``."""
+    database = state["database"]
+    after = dict(database, exists=False, owner=None, encoding=None, collate=None, ctype=None)
+    if not database["exists"]:
+        statements = []
+    elif state["sessions"] and not wanted["force"]:
+        raise PlanError(
+            "failed to drop database '%s' on %s: %d other session(s) are connected to it; stop its clients (for example the MLflow server) "
+            "or set force: true to terminate them" % (database["name"], state["where"], state["sessions"]),
+            database=database,
+            sessions=state["sessions"],
+        )
+    elif wanted["force"] and state["server_version"] < 130000:
+        statements = [q_terminate_sessions(database["name"]), q_drop_database(database["name"])]
+    else:
+        statements = [q_drop_database(database["name"], force=wanted["force"])]
+    return Plan(statements, dict(database=database), dict(database=after))
+
+
+# --------------------------------------------------------------------------- reading and applying
+
+
+def read_owner(client, conn, params):
+    """The owner role as the diff shows it, and whether owner_password is its password (None: not asked or unknown)."""
+    owner, password = params["owner"], params["owner_password"]
+    role = dict(client.read_role(conn, owner), password=None)
+    if not role["exists"]:
+        return role, None
+    readable, secret = client.read_role_secret(conn, owner)
+    role["password"] = REDACTED if secret else None
+    if password is None or params["update_password"] == "on_create":  # noqa: S105  an option's value, not a password
+        return role, None
+    matches = password_matches(secret, password, owner) if readable else None
+    return role, client.can_login(owner, password) if matches is None else matches
+
+
+def read_server(client, conn, params):
+    """What plan_server needs to know, read on the login_db connection."""
+    database = client.read_database(conn, params["name"])
+    role, matches = read_owner(client, conn, params) if params["owner"] else (None, None)
+    return dict(
+        where=client.where,
+        login_user=client.user,
+        database=database,
+        encoding=client.canonical_encoding(conn, params["encoding"]),
+        template=None if database["exists"] else client.read_database(conn, params["template"]),
+        role=role,
+        password_matches=matches,
+        login_user_can_act_as_owner=role is not None and client.login_user_can_act_as(conn, params["owner"], role["exists"]),
+        scram_iterations=client.scram_iterations(conn),
+    )
+
+
+def ensure_public_schema(client, params, state, check_mode, done):
+    """Read, plan and apply schema public on a connection to the database itself."""
+    owner = params["owner"]
+    role_committed = state["role"]["exists"] or not check_mode
+    ownership_committed = not check_mode or (state["role"]["exists"] and state["database"]["owner"] == owner)
+    conn = client.connect(params["name"])
+    plan = plan_public_schema(client.read_public_schema(conn, owner, role_committed), params["name"], owner, role_committed, ownership_committed)
+    client.apply(conn, plan.statements, check_mode, done)
+    return plan
+
+
+def ensure_present(module, client, conn, done):
+    """Read, plan and apply on login_db; then schema public, on the database itself."""
+    params, check_mode = module.params, module.check_mode
+    state = read_server(client, conn, params)
+    conn.rollback()
+    plans = [plan_server(state, params)]
+    client.apply(conn, plans[0].statements, check_mode, done)
+    # A database that check mode did not create has no schema public to read.
+    if params["owner"] and (state["database"]["exists"] or not check_mode):
+        plans.append(ensure_public_schema(client, params, state, check_mode, done))
+    database = plans[0].after["database"] if check_mode else client.read_database(conn, params["name"])
+    return plans, database
+
+
+def ensure_absent(module, client, conn, done):
+    """Read, plan and apply the removal."""
+    database = client.read_database(conn, module.params["name"])
+    sessions = client.count_sessions(conn, database["name"]) if database["exists"] else 0
+    conn.rollback()
+    plan = plan_absent(dict(where=client.where, database=database, sessions=sessions, server_version=conn.server_version), module.params)
+    client.apply(conn, plan.statements, module.check_mode, done)
+    return [plan], plan.after["database"]
+
+
+def check_options(module):
+    """Fail, before any connection, on names and values that no server would take."""
+    p = module.params
+    names = [("name", p["name"], "database"), ("owner", p["owner"], "role")]
+    if p["state"] == "present":
+        names.append(("template", p["template"], "database"))
+    for option, value, kind in names:
+        message = value is not None and identifier_error(option, value, kind)
+        if message:
+            module.fail_json(msg=message)
+    if p["state"] == "absent" and p["name"] == p["login_db"]:
+        module.fail_json(msg="cannot drop database '%s': the module is connected to it; set login_db to another database (default postgres)" % p["name"])
+    if p["state"] == "present" and not p["encoding"]:
+        module.fail_json(msg="encoding is empty: set it to a PostgreSQL encoding such as UTF8")
+
+
+def result_of(plans, database, diff_mode):
+    """changed, queries and diff, all from the plans."""
+    queries = [statement.text for plan in plans for statement in plan.statements]
+    result = dict(changed=bool(queries), database=database, queries=queries)
+    if diff_mode:
+        before, after = {}, {}
+        for plan in plans:
+            before.update(plan.before)
+            after.update(plan.after)
+        result["diff"] = dict(before=before, after=after)
+    return result
 
 
 def main():
@@ -340,211 +552,28 @@ def main():
     )
     argument_spec.update(postgres_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    p = module.params
-    name, state, owner = p["name"], p["state"], p["owner"]
-
-    for option, value, kind in (("name", name, "database"), ("owner", owner, "role"), ("template", p["template"], "database")):
-        if value is not None and (option != "template" or state == "present"):
-            message = identifier_error(option, value, kind)
-            if message:
-                module.fail_json(msg=message)
-    if state == "absent" and name == p["login_db"]:
-        module.fail_json(msg="cannot drop database '%s': the module is connected to it; set login_db to another database (default postgres)" % name)
-    if state == "present" and not p["encoding"]:
-        module.fail_json(msg="encoding is empty: set it to a PostgreSQL encoding such as UTF8")
+    check_options(module)
     if not HAS_PSYCOPG2:
         module.fail_json(msg=missing_required_lib("psycopg2 (or psycopg2-binary)"), exception=PSYCOPG2_IMPORT_ERROR)
 
-    client = PostgresClient(
-        login_host=p["login_host"],
-        login_port=p["login_port"],
-        login_user=p["login_user"],
-        login_password=p["login_password"],
-        login_db=p["login_db"],
-        ssl_mode=p["ssl_mode"],
-        ca_cert=p["ca_cert"],
-        connect_timeout=p["connect_timeout"],
-    )
-    result = None
+    client = PostgresClient(**{option: module.params[option] for option in postgres_argument_spec()})
+    done = []
     try:
         conn = client.connect()
         if conn.server_version < 120000:
             module.fail_json(msg="PostgreSQL at %s is version %s: this module needs 12 or newer" % (client.where, conn.server_version))
-        before = client.read_database(conn, name)
-        if state == "present":
-            result = ensure_present(module, client, conn, before)
-        else:
-            result = ensure_absent(module, client, conn, before)
+        ensure = ensure_present if module.params["state"] == "present" else ensure_absent
+        plans, database = ensure(module, client, conn, done)
+    except PlanError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
     except PostgresError as exc:
-        module.fail_json(msg=str(exc), error_code=exc.pgcode, queries=client.queries)
+        module.fail_json(msg=str(exc), error_code=exc.pgcode, queries=done)
     finally:
         client.close()
-    if not result["changed"]:
-        result["queries"] = []
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
-
-
-def ensure_absent(module, client, conn, before):
-    name = before["name"]
-    after = dict(name=name, exists=False, owner=None, encoding=None, collate=None, ctype=None)
-    if not before["exists"]:
-        conn.rollback()
-        return dict(changed=False, database=after, queries=[], diff=dict(before=dict(database=before), after=dict(database=after)))
-    sessions = client.count_sessions(conn, name)
-    conn.rollback()
-    if sessions and not module.params["force"]:
-        module.fail_json(
-            msg="failed to drop database '%s' on %s: %d other session(s) are connected to it; stop its clients (for example the MLflow server) "
-            "or set force: true to terminate them" % (name, client.where, sessions),
-            database=before,
-            sessions=sessions,
-        )
-    conn.autocommit = True
-    statements = []
-    if module.params["force"] and conn.server_version < 130000:
-        statements.append(("terminate the sessions of", q_terminate_sessions(name)))
-        statements.append(("drop", q_drop_database(name)))
-    else:
-        statements.append(("drop", q_drop_database(name, force=module.params["force"])))
-    for action, (query, params) in statements:
-        if module.check_mode:
-            client.queries.append(client.render(conn, query, params))
-        else:
-            client.execute(conn, action, "database '%s'" % name, query, params)
-    return dict(changed=True, database=after, queries=client.queries, diff=dict(before=dict(database=before), after=dict(database=after)))
-
-
-def ensure_present(module, client, conn, before):
-    p = module.params
-    name, owner, check = before["name"], p["owner"], module.check_mode
-
-    encoding = client.canonical_encoding(conn, p["encoding"])
-    if not encoding:
-        module.fail_json(msg="invalid encoding '%s' for database '%s': PostgreSQL at %s knows no such encoding; set encoding, for example to UTF8"
-                         % (p["encoding"], name, client.where))
-    if before["exists"]:
-        mismatches = fixed_property_mismatches(before, encoding, p["lc_collate"], p["lc_ctype"])
-        if mismatches:
-            module.fail_json(
-                msg="database '%s' on %s exists with %s: encoding, lc_collate and lc_ctype are fixed when a database is created and this module "
-                "does not change them; set them to the database's values, or remove the database (state: absent) and create it again"
-                % (name, client.where, ", ".join(mismatches)),
-                database=before,
-            )
-
-    # An option value compared, not a password.
-    update_always = p["update_password"] == "always"  # noqa: S105
-    role_before = dict(name=owner, exists=False, can_login=False, password=None) if owner else None
-    warnings = []
-    set_password = False
-    if owner:
-        role_before.update(client.read_role(conn, owner))
-        if not role_before["exists"] and p["owner_password"] is None:
-            module.fail_json(msg="role '%s' (option owner) does not exist on %s: set owner_password so the module can create it, or create the role first"
-                             % (owner, client.where))
-        if role_before["exists"]:
-            readable, secret = client.read_role_secret(conn, owner)
-            role_before["password"] = REDACTED if secret else None
-            if p["owner_password"] is not None and update_always:
-                same = password_matches(secret, p["owner_password"], owner) if readable else None
-                if same is None:
-                    same = client.can_login(owner, p["owner_password"])
-                if same is None:
-                    warnings.append("could not compare the password of role '%s' (login_user '%s' may not read pg_authid and a login attempt as '%s' "
-                                    "gave no answer): it is set again" % (owner, client.user, owner))
-                set_password = not same
-    owner_changes = before["exists"] and owner and before["owner"] != owner
-    needs_membership = False
-    if owner and (owner_changes or not before["exists"]):
-        _superuser, can_act = client.login_user_can_act_as(conn, owner, role_before["exists"])
-        needs_membership = not can_act
-    iterations = client.scram_iterations(conn)
-    template = None
-    if not before["exists"]:
-        template_db = client.read_database(conn, p["template"])
-        if not template_db["exists"]:
-            module.fail_json(msg="failed to create database '%s' on %s: template database '%s' does not exist; set template (default template0)"
-                             % (name, client.where, p["template"]))
-        template = template_db
-    conn.rollback()
-
-    # Roles and ownership: one transaction, rolled back in check mode.
-    role_after = copy.deepcopy(role_before)
-    if owner and not role_before["exists"]:
-        client.execute(conn, "create", "role '%s'" % owner, *q_create_role(owner, scram_verifier(p["owner_password"], iterations)))
-        role_after.update(exists=True, can_login=True, password=REDACTED)
-    elif owner and set_password:
-        client.execute(conn, "set the password of", "role '%s'" % owner, *q_alter_role_password(owner, scram_verifier(p["owner_password"], iterations)))
-        role_after.update(can_login=True, password=REDACTED + " (changed)")
-    elif owner and p["owner_password"] is not None and update_always and not role_before["can_login"]:
-        client.execute(conn, "allow login for", "role '%s'" % owner, *q_alter_role_login(owner))
-        role_after["can_login"] = True
-    if needs_membership:
-        client.execute(conn, "let login_user act as", "role '%s'" % owner, *q_grant_role_to_login_user(owner))
-    if owner_changes:
-        client.execute(conn, "change the owner of", "database '%s'" % name, *q_alter_database_owner(name, owner))
-    if check:
-        conn.rollback()
-    else:
-        conn.commit()
-
-    after = copy.deepcopy(before)
-    if not before["exists"]:
-        query, params = q_create_database(name, owner=owner, template=p["template"], encoding=encoding, lc_collate=p["lc_collate"], lc_ctype=p["lc_ctype"])
-        if check:
-            client.queries.append(client.render(conn, query, params))
-        else:
-            conn.autocommit = True
-            client.execute(conn, "create", "database '%s'" % name, query, params)
-            conn.autocommit = False
-        after.update(
-            exists=True,
-            owner=owner or client.user,
-            encoding=encoding,
-            collate=p["lc_collate"] or template["collate"],
-            ctype=p["lc_ctype"] or template["ctype"],
-        )
-    elif owner:
-        after["owner"] = owner
-
-    # Schema public of the database itself: needs a connection to it, impossible for a
-    # database that check mode did not create.
-    schema_before = schema_after = None
-    if owner and (before["exists"] or not check):
-        db_conn = client.connect(name)
-        role_committed = role_before["exists"] or not check
-        ownership_committed = not check or (role_before["exists"] and not owner_changes)
-        schema_before = client.read_public_schema(db_conn, owner, role_committed)
-        actions = schema_actions(schema_before, ownership_committed)
-        schema_after = dict(schema_before or dict(owner=owner), owner_can_create=True) if actions else copy.deepcopy(schema_before)
-        for action in actions:
-            query, params = q_create_public_schema(owner) if action == "create" else q_grant_public_schema(owner)
-            if role_committed:
-                client.execute(db_conn, "create schema public in" if action == "create" else "grant schema public to owner of", "database '%s'" % name,
-                               query, params)
-            else:
-                client.queries.append(client.render(db_conn, query, params))
-        if check:
-            db_conn.rollback()
-        else:
-            db_conn.commit()
-        if schema_before is not None and schema_before["owner_can_create"] is None:
-            schema_before["owner_can_create"] = False
-
-    if not check:
-        after = client.read_database(conn, name)
-        conn.rollback()
-    for warning in warnings:
-        module.warn(warning)
-    changed = bool(client.queries)
-    diff_before = dict(database=before)
-    diff_after = dict(database=after)
-    if owner:
-        diff_before.update(owner_role=role_before, public_schema=schema_before)
-        diff_after.update(owner_role=role_after, public_schema=schema_after)
-    return dict(changed=changed, database=after, queries=client.queries, diff=dict(before=diff_before, after=diff_after))
+    for plan in plans:
+        for warning in plan.warnings:
+            module.warn(warning)
+    module.exit_json(**result_of(plans, database, module._diff))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from ansible_collections.mlops.mlflow.plugins.module_utils._postgres import (
     q_grant_public_schema,
     query_error_hint,
     query_error_message,
+    redacted_text,
     saslprep,
     scram_verifier,
 )
@@ -283,20 +284,23 @@ def _flatten(composed):
 
 
 def test_create_role_binds_the_secret():
-    query, params = q_create_role("mlflow", "SCRAM-SHA-256$x")
-    assert _flatten(query) == ["CREATE ROLE ", ("id", ("mlflow",)), " WITH LOGIN PASSWORD %s"]
-    assert len(params) == 1 and isinstance(params[0], Secret)
+    statement = q_create_role("mlflow", "SCRAM-SHA-256$x")
+    assert _flatten(statement.query) == ["CREATE ROLE ", ("id", ("mlflow",)), " WITH LOGIN PASSWORD %s"]
+    assert len(statement.params) == 1 and isinstance(statement.params[0], Secret)
+    assert statement.text == 'CREATE ROLE "mlflow" WITH LOGIN PASSWORD \'********\''
+    assert (statement.action, statement.target) == ("create", "role 'mlflow'")
 
 
 def test_alter_role_password_binds_the_secret():
-    query, params = q_alter_role_password("mlflow", "SCRAM-SHA-256$x")
-    assert ("id", ("mlflow",)) in _flatten(query)
-    assert isinstance(params[0], Secret)
+    statement = q_alter_role_password("mlflow", "SCRAM-SHA-256$x")
+    assert ("id", ("mlflow",)) in _flatten(statement.query)
+    assert isinstance(statement.params[0], Secret)
+    assert "SCRAM" not in statement.text and "SCRAM" not in repr(statement)
 
 
 def test_create_database_identifiers_and_values():
-    query, params = q_create_database("mlflow", owner="mlflow_owner", template="template0", encoding="UTF8", lc_collate="C.UTF-8", lc_ctype="C.UTF-8")
-    parts = _flatten(query)
+    statement = q_create_database("mlflow", owner="mlflow_owner", template="template0", encoding="UTF8", lc_collate="C.UTF-8", lc_ctype="C.UTF-8")
+    parts = _flatten(statement.query)
     assert parts == [
         "CREATE DATABASE ",
         ("id", ("mlflow",)),
@@ -313,26 +317,48 @@ def test_create_database_identifiers_and_values():
         " ",
         "LC_CTYPE %s",
     ]
-    assert params == ("UTF8", "C.UTF-8", "C.UTF-8")
+    assert statement.params == ("UTF8", "C.UTF-8", "C.UTF-8")
+    assert statement.text == (
+        'CREATE DATABASE "mlflow" OWNER "mlflow_owner" TEMPLATE "template0" ENCODING \'UTF8\' LC_COLLATE \'C.UTF-8\' LC_CTYPE \'C.UTF-8\''
+    )
+    assert statement.autocommit and not statement.rehearse
 
 
 def test_create_database_minimal():
-    query, params = q_create_database("mlflow")
-    assert _flatten(query) == ["CREATE DATABASE ", ("id", ("mlflow",))]
-    assert params == ()
+    statement = q_create_database("mlflow")
+    assert _flatten(statement.query) == ["CREATE DATABASE ", ("id", ("mlflow",))]
+    assert statement.params == ()
 
 
 def test_values_never_enter_the_sql_text():
-    # Whatever a value holds, it is only ever a bound parameter.
-    _query, params = q_create_database("x", encoding="UTF8'; DROP DATABASE y; --")
-    assert params == ("UTF8'; DROP DATABASE y; --",)
+    # Whatever a value holds, it is only ever a bound parameter; the shown text quotes it.
+    statement = q_create_database("x", encoding="UTF8'; DROP DATABASE y; --")
+    assert statement.params == ("UTF8'; DROP DATABASE y; --",)
+    assert statement.text == "CREATE DATABASE \"x\" ENCODING 'UTF8''; DROP DATABASE y; --'"
 
 
 def test_drop_database():
-    assert _flatten(q_drop_database("mlflow")[0]) == ["DROP DATABASE ", ("id", ("mlflow",))]
-    assert _flatten(q_drop_database("mlflow", force=True)[0]) == ["DROP DATABASE ", ("id", ("mlflow",)), " WITH (FORCE)"]
+    assert _flatten(q_drop_database("mlflow").query) == ["DROP DATABASE ", ("id", ("mlflow",))]
+    assert _flatten(q_drop_database("mlflow", force=True).query) == ["DROP DATABASE ", ("id", ("mlflow",)), " WITH (FORCE)"]
+    assert q_drop_database("mlflow", force=True).text == 'DROP DATABASE "mlflow" WITH (FORCE)'
 
 
 def test_owner_and_schema_statements():
-    assert _flatten(q_alter_database_owner("db", "own")[0]) == ["ALTER DATABASE ", ("id", ("db",)), " OWNER TO ", ("id", ("own",))]
-    assert _flatten(q_grant_public_schema("own")[0]) == ["GRANT ALL ON SCHEMA public TO ", ("id", ("own",))]
+    assert _flatten(q_alter_database_owner("db", "own").query) == ["ALTER DATABASE ", ("id", ("db",)), " OWNER TO ", ("id", ("own",))]
+    grant = q_grant_public_schema("db", "own", rehearse=False)
+    assert _flatten(grant.query) == ["GRANT ALL ON SCHEMA public TO ", ("id", ("own",))]
+    assert (grant.action, grant.target, grant.rehearse, grant.autocommit) == ("grant schema public to owner of", "database 'db'", False, False)
+
+
+@pytest.mark.parametrize(
+    ("query", "params", "text"),
+    [
+        (sql.SQL("SELECT 1"), (), "SELECT 1"),
+        (sql.SQL("SELECT {}").format(sql.Identifier('we"ird')), (), 'SELECT "we""ird"'),
+        (sql.SQL("SELECT {}").format(sql.Identifier("public", "t")), (), 'SELECT "public"."t"'),
+        (sql.SQL("SELECT %s, %s"), ("it's", Secret("hidden")), "SELECT 'it''s', '********'"),
+        (sql.SQL("SELECT %s LIKE 'a%%'"), ("x",), "SELECT 'x' LIKE 'a%'"),
+    ],
+)
+def test_redacted_text_renders_like_psycopg2_without_a_connection(query, params, text):
+    assert redacted_text(query, params) == text
