@@ -84,7 +84,7 @@ def iris_split():
 def load_and_compare(state, x_test, phase):
     expected = np.array(state["predictions"])
     for kind, uri in (("models", f"models:/{MODEL_NAME}/{state['version']}"), ("runs", f"runs:/{state['run_id']}/model")):
-        with step(f"{phase}_load_{kind}_uri"):
+        with step(f"{phase}_{kind}_uri"):
             model = mlflow.pyfunc.load_model(uri)
             predictions = np.asarray(model.predict(x_test))
         assert np.array_equal(predictions, expected), f"{uri} predicts {predictions[:10]}, expected {expected[:10]}"
