@@ -656,15 +656,19 @@ class MlflowClient:
         sent = dict(headers)
         if size:
             sent["Range"] = "bytes=0-%d" % (size - 1)
-        return self.request(
+        shown = url_without_query(url)
+        reply = self.request(
             "GET",
             None,
             url=url,
             headers=sent,
             authenticate=False,
             timeout=min(self.timeout, PRESIGNED_TIMEOUT),
-            shown_url=url_without_query(url),
+            shown_url=shown,
         )
+        if reply.error:
+            reply.error = reply.error.replace(url, shown)
+        return reply
 
     def list_artifacts(self, path):
         return self.request("GET", ARTIFACTS_API, query={"path": path})

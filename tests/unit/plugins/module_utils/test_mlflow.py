@@ -592,6 +592,8 @@ def test_client_fetches_a_presigned_url_like_mlflows_client():
         calls.append((url, kwargs))
         if "refused" in url:
             raise URLError(ConnectionRefusedError(111, "Connection refused"))
+        if "odd" in url:
+            raise ValueError("cannot open %s" % url)
         return FakeResponse(b"x" * 1024)
 
     client = MlflowClient(BASE, username="u", password="p", timeout=30, opener=opener)
@@ -610,5 +612,8 @@ def test_client_fetches_a_presigned_url_like_mlflows_client():
     assert refused.error_kind == "refused"
     assert refused.url == "http://refused:9000/b/k"
     assert "Range" not in calls[-1][1]["headers"]
+    # An error that quotes the URL quotes it without its credential.
+    odd = client.fetch_presigned("http://odd:9000/b/k?X-Amz-Signature=s", {}, 1)
+    assert odd.error == "cannot open http://odd:9000/b/k"
     assert MlflowClient(BASE, timeout=3, opener=opener).fetch_presigned(PRESIGNED["url"], {}, 1)
     assert calls[-1][1]["timeout"] == 3
