@@ -35,6 +35,14 @@ EXCERPT_LENGTH = 300
 
 API = "/api/2.0/mlflow"
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
+# Where a client asks for a presigned download URL of an artifact (MLflow 3.17 and later).
+PRESIGNED_API = "/api/2.0/mlflow-artifacts/presigned"
+# What the server advertises to clients; MLflow servers before 3.x answer it with 404.
+SERVER_INFO_PATH = "/api/3.0/mlflow/server-info"
+MULTIPART_DOWNLOADS = "multipart_downloads_enabled"
+MULTIPART_UPLOADS = "multipart_uploads_enabled"
+# MLflow's client gives a presigned chunk download this long (request_utils.download_chunk).
+PRESIGNED_TIMEOUT = 10
 # A path under the REST API that no route serves: MLflow's host-header check answers it with
 # 403 for a refused Host, else the server answers 404 without touching its database.
 HOST_PROBE_PATH = API + "/mlops-registry-check-host-probe"
@@ -78,7 +86,7 @@ def parse_server_url(url):
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise ValueError(
-            "url '%s' is not an http(s) URL: registry_check talks to an MLflow tracking server over HTTP, for example http://mlflow.example.com:5000" % url
+            "url '%s' is not an http(s) URL: an MLflow tracking server is reached over HTTP, for example http://mlflow.example.com:5000" % url
         )
     if "@" in parts.netloc:
         raise ValueError("url must not contain credentials: set username and password instead")
@@ -112,6 +120,23 @@ def build_url(base_url, path, query=None):
 def artifact_url(base_url, artifact_path):
     """URL of the proxied artifact at ``artifact_path`` (relative to the artifact root)."""
     return build_url(base_url, "%s/%s" % (ARTIFACTS_API, quote(artifact_path.strip("/"), safe="/")))
+
+
+def presigned_url(base_url, artifact_path):
+    """URL at which the server hands out a presigned download URL for ``artifact_path``."""
+    return build_url(base_url, "%s/%s" % (PRESIGNED_API, quote(artifact_path.strip("/"), safe="/")))
+
+
+def url_origin(url):
+    """``scheme://host:port`` of ``url``: where a presigned URL sends the client."""
+    parts = urlsplit(url or "")
+    return "%s://%s" % (parts.scheme, parts.netloc) if parts.scheme and parts.netloc else ""
+
+
+def url_without_query(url):
+    """``url`` without its query string: a presigned URL's query is its credential."""
+    parts = urlsplit(url or "")
+    return "%s://%s%s" % (parts.scheme, parts.netloc, parts.path)
 
 
 def artifact_path_from_uri(artifact_uri):
@@ -172,6 +197,38 @@ def version_matches(expected, actual):
     return padded[: len(exp_rel)] == exp_rel
 
 
+# --------------------------------------------------------------------------- server-info
+
+
+def advertised_transfers(doc):
+    """What ``/api/3.0/mlflow/server-info`` offers clients, as MLflow's client reads it:
+    ``{"multipart_downloads_enabled": bool, "multipart_uploads_enabled": bool}``; a
+    missing key is False. None (an older server, HTTP 404) advertises nothing."""
+    doc = doc or {}
+    return {MULTIPART_DOWNLOADS: bool(doc.get(MULTIPART_DOWNLOADS)), MULTIPART_UPLOADS: bool(doc.get(MULTIPART_UPLOADS))}
+
+
+def parse_presigned_download(doc):
+    """``(url, headers, file_size)`` of the server's answer to a presigned download request;
+    ValueError when it has no http(s) URL. ``file_size`` None makes MLflow's client download
+    through the server instead."""
+    if not isinstance(doc, dict):
+        raise ValueError("not a JSON object")
+    url = doc.get("url")
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise ValueError("no http(s) URL in it")
+    headers = doc.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise ValueError("its headers are not a JSON object")
+    size = doc.get("file_size")
+    if size is not None:
+        try:
+            size = int(size)
+        except (TypeError, ValueError):
+            raise ValueError("its file_size %r is not a number" % (size,)) from None
+    return url, {str(k): str(v) for k, v in headers.items()}, size
+
+
 # --------------------------------------------------------------------------- replies
 
 
@@ -214,6 +271,7 @@ def body_excerpt(text, limit=EXCERPT_LENGTH):
         doc = None
     if isinstance(doc, dict) and doc.get("message"):
         text = "%s: %s" % (doc["error_code"], doc["message"]) if doc.get("error_code") else doc["message"]
+        text = " ".join(str(text).split())
     if len(text) > limit:
         text = text[: limit - 3].rstrip() + "..."
     return text
@@ -286,16 +344,13 @@ DATABASE_MARKERS = (
 )
 ARTIFACTS_DISABLED_MARKERS = ("--serve-artifacts", "artifact serving is disabled", "artifact serving is not configured")
 
-# Steps whose requests reach the backend store (database).
-DATABASE_STEPS = (
-    "tracking",
-    "registry",
-    "roundtrip_create_experiment",
-    "roundtrip_create_run",
-    "roundtrip_register",
-    "roundtrip_cleanup",
-)
-ARTIFACT_STEPS = ("roundtrip_upload", "roundtrip_download", "roundtrip_cleanup")
+# What a request depends on, so that diagnose() picks the causes that fit. The module says
+# it for each of its requests.
+PUBLIC = "public"  # answered to anyone, without the database: /health, /version
+FIXED_ROUTE = "fixed_route"  # served by every MLflow tracking server: a 404 means a wrong url
+BACKEND_STORE = "backend_store"  # reaches the database
+ARTIFACT_STORE = "artifact_store"  # reaches the S3 (or other) artifact store
+MODEL_REGISTRY = "model_registry"  # needs a backend store with a model registry
 
 
 def is_host_rejection(status, text):
@@ -362,63 +417,64 @@ def transport_cause(reply, timeout=None):
     return "cannot reach %s: check url and that the MLflow server is running" % reply.url
 
 
-def diagnose(step, reply, host_header=None, timeout=None, detail_text=None):
-    """The likely cause of a failed ``step`` from its ``reply`` (and, for artifact steps, the
-    text of a follow-up diagnostic request in ``detail_text``), as a sentence."""
+def host_rejection_cause(host, allowed_hosts_hint=None):
+    """The server's host-header check refused ``host``; the hint says where a deployment
+    sets --allowed-hosts (a role variable, say)."""
+    hint = " (%s)" % allowed_hosts_hint if allowed_hosts_hint else ""
+    return "host header '%s' rejected: add it to the server's --allowed-hosts%s, or reach the server by a name it allows" % (host, hint)
+
+
+def diagnose(reply, needs=(), *, host_header=None, timeout=None, detail_text=None, allowed_hosts_hint=None):
+    """The likely cause of a failed request from its ``reply``, as a sentence.
+
+    ``needs`` says what the request depends on (PUBLIC, FIXED_ROUTE, BACKEND_STORE,
+    ARTIFACT_STORE, MODEL_REGISTRY). For artifact requests ``detail_text`` is the text of a
+    follow-up request that reports the artifact store's own error.
+    """
     if reply.status is None:
         cause = transport_cause(reply, timeout)
-        if reply.error_kind == "timeout" and step in DATABASE_STEPS:
+        if reply.error_kind == "timeout" and BACKEND_STORE in needs:
             cause += "; /health answered, so the server runs but its backend store (database) is probably down, unreachable or too slow"
         return cause
     status, text = reply.status, reply.text
     lowered = text.lower()
     if is_host_rejection(status, text):
-        host = host_header or urlsplit(reply.url).netloc
-        return (
-            "host header '%s' rejected: add it to the server's --allowed-hosts (role variable "
-            "tracking_server_allowed_hosts_extra), or reach the server by a name it allows" % host
-        )
-    if step in ARTIFACT_STEPS:
+        return host_rejection_cause(host_header or urlsplit(reply.url).netloc, allowed_hosts_hint)
+    if ARTIFACT_STORE in needs:
         for candidate in (detail_text, text):
             cause = artifact_store_cause(candidate)
             if cause:
                 return cause
     if status == 401:
         return "the server requires authentication: set username and password (MLFLOW_TRACKING_USERNAME, MLFLOW_TRACKING_PASSWORD) or check them"
-    if step in ("health", "version") and 400 <= status < 500 and status != 404:
+    if PUBLIC in needs and 400 <= status < 500 and status != 404:
         return (
             "MLflow answers /health and /version to anyone, so url probably does not point to an MLflow tracking server "
             "(or a proxy in front of it refuses the request)"
         )
     if status == 403:
         return "the server refused the request: the user lacks permission for this operation"
-    if status == 404 and step in ("health", "version", "tracking", "registry"):
+    if status == 404 and FIXED_ROUTE in needs:
         return "no MLflow REST API at %s: check that url points to an MLflow tracking server, including any path prefix (--static-prefix)" % reply.url
-    if any(m in lowered for m in DATABASE_MARKERS) and status >= 500 and step not in ARTIFACT_STEPS:
+    if any(m in lowered for m in DATABASE_MARKERS) and status >= 500 and ARTIFACT_STORE not in needs:
         return "the backend store (database) is down or unreachable: check the PostgreSQL server and the server's --backend-store-uri"
     if status in (502, 503, 504) and not any(m in lowered for m in ARTIFACTS_DISABLED_MARKERS):
         return "a proxy or load balancer answered, but the MLflow server behind it is not (yet) running or not reachable"
-    if step in ARTIFACT_STEPS and status >= 500:
+    if ARTIFACT_STORE in needs and status >= 500:
         return "the MLflow server could not use its artifact store (wrong S3 credentials, missing bucket or unreachable S3 endpoint): see the server's log"
-    if step in DATABASE_STEPS and status >= 500:
+    if MODEL_REGISTRY in needs and status == 501:
+        return "the server has no model registry (its backend store does not support one)"
+    if BACKEND_STORE in needs and status >= 500:
         return (
             "/health answers but the REST API fails: the backend store (database) is probably down or unreachable, "
             "or its schema is out of date (mlflow db upgrade); see the server's log"
         )
-    if step == "registry" and status == 501:
-        return "the server has no model registry (its backend store does not support one)"
     return "unexpected answer from the MLflow server"
 
 
-def failure_message(step, reply, cause):
-    """``step 'tracking' failed: GET http://...: HTTP 500 ...; likely cause: ...``"""
-    return "registry_check step '%s' failed: %s %s: %s; likely cause: %s" % (
-        step,
-        reply.method,
-        reply.url,
-        describe_reply(reply),
-        cause,
-    )
+def failure_message(action, reply, cause):
+    """``<action> failed: GET http://...: HTTP 500 ...; likely cause: ...``"""
+    return "%s failed: %s %s: %s; likely cause: %s" % (action, reply.method, reply.url, describe_reply(reply), cause)
 
 
 # --------------------------------------------------------------------------- client
@@ -427,74 +483,106 @@ def failure_message(step, reply, cause):
 class MlflowClient:
     """Requests to one MLflow tracking server. Never raises for HTTP or network errors."""
 
-    def __init__(self, base_url, *, username=None, password=None, validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT, opener=None, sleep=None):
+    def __init__(
+        self,
+        base_url,
+        *,
+        username=None,
+        password=None,
+        validate_certs=True,
+        ca_path=None,
+        timeout=DEFAULT_TIMEOUT,
+        agent="mlops.mlflow",
+        opener=None,
+        sleep=None,
+    ):
         self.base_url = base_url
         self.username = username
         self.password = password
         self.validate_certs = validate_certs
         self.ca_path = ca_path
         self.timeout = timeout
+        self.agent = agent
         self._open = opener or open_url
         self._sleep = sleep or time.sleep
 
     def url(self, path, query=None):
         return build_url(self.base_url, path, query)
 
-    def request(self, method, path, *, query=None, json_body=None, data=None, content_type=None, url=None):
+    def request(self, method, path, **kwargs):
         """One request; a GET whose connection is dropped without an answer is tried again.
 
         A server that just started answers /health from its first worker while the others are
         still coming up (or restarting), and those can drop a connection; GETs are safe to
-        repeat, writes are not.
+        repeat, writes are not. No HTTP status is ever repeated. Keyword arguments are those
+        of ``_request_once``.
         """
-        reply = self._request_once(method, path, query=query, json_body=json_body, data=data, content_type=content_type, url=url)
+        reply = self._request_once(method, path, **kwargs)
         for _attempt in range(RESET_RETRIES if method == "GET" else 0):
             if reply.error_kind != "reset":
                 break
             self._sleep(RESET_RETRY_DELAY)
-            reply = self._request_once(method, path, query=query, url=url)
+            reply = self._request_once(method, path, **kwargs)
         return reply
 
-    def _request_once(self, method, path, *, query=None, json_body=None, data=None, content_type=None, url=None):
+    def _request_once(
+        self,
+        method,
+        path,
+        *,
+        query=None,
+        json_body=None,
+        data=None,
+        content_type=None,
+        url=None,
+        headers=None,
+        authenticate=True,
+        timeout=None,
+        shown_url=None,
+    ):
+        """``url`` (or the server's ``path``), sending the server's credentials unless
+        ``authenticate`` is false; the Reply carries ``shown_url`` instead when given."""
         url = url or self.url(path, query)
-        headers = {"Accept": "application/json, text/plain, */*"}
+        sent = {"Accept": "application/json, text/plain, */*"}
+        sent.update(headers or {})
         if json_body is not None:
             data = json.dumps(json_body).encode("utf-8")
             content_type = "application/json"
         if content_type:
-            headers["Content-Type"] = content_type
+            sent["Content-Type"] = content_type
         auth = {}
-        if self.username is not None or self.password is not None:
+        if authenticate and (self.username is not None or self.password is not None):
             auth = dict(url_username=self.username or "", url_password=self.password or "", force_basic_auth=True)
+        shown = shown_url or url
         started = time.monotonic()
         try:
             resp = self._open(
                 url,
                 data=data,
-                headers=headers,
+                headers=sent,
                 method=method,
-                timeout=self.timeout,
+                timeout=timeout or self.timeout,
                 validate_certs=self.validate_certs,
                 ca_path=self.ca_path,
-                http_agent="mlops.mlflow.registry_check",
+                http_agent=self.agent,
                 follow_redirects="safe",
                 use_netrc=False,
                 **auth,
             )
             body = resp.read()
             status = resp.getcode() if hasattr(resp, "getcode") else resp.status
-            return Reply(method, url, status=status, body=body, reason=getattr(resp, "reason", ""), elapsed_ms=_ms_since(started))
+            return Reply(method, shown, status=status, body=body, reason=getattr(resp, "reason", ""), elapsed_ms=_ms_since(started))
         except HTTPError as exc:
             try:
                 body = exc.read()
             except (OSError, ValueError, HTTPException):  # a body that cannot be read is just empty
                 body = b""
-            return Reply(method, url, status=exc.code, body=body, reason=exc.reason if isinstance(exc.reason, str) else "", elapsed_ms=_ms_since(started))
+            return Reply(method, shown, status=exc.code, body=body, reason=exc.reason if isinstance(exc.reason, str) else "", elapsed_ms=_ms_since(started))
         except (URLError, UrlsConnectionError, SSLValidationError, HTTPException, OSError, ValueError) as exc:
             kind, text = classify_transport_error(exc)
-            return Reply(method, url, error=text, error_kind=kind, elapsed_ms=_ms_since(started))
+            return Reply(method, shown, error=text, error_kind=kind, elapsed_ms=_ms_since(started))
 
-    # The REST calls used by registry_check, each returning its Reply.
+    # REST calls, each returning its Reply.
 
     def health(self):
         return self.request("GET", "/health")
@@ -504,6 +592,9 @@ class MlflowClient:
 
     def host_probe(self):
         return self.request("GET", HOST_PROBE_PATH)
+
+    def server_info(self):
+        return self.request("GET", SERVER_INFO_PATH)
 
     def search_experiments(self, max_results, page_token=None):
         return self.request("GET", API + "/experiments/search", query={"max_results": max_results, "page_token": page_token})
@@ -553,6 +644,31 @@ class MlflowClient:
 
     def download_artifact(self, artifact_path):
         return self.request("GET", None, url=artifact_url(self.base_url, artifact_path))
+
+    def presigned_download(self, artifact_path):
+        """The server's presigned download URL for ``artifact_path`` (JSON: url, headers, file_size)."""
+        return self.request("GET", None, url=presigned_url(self.base_url, artifact_path))
+
+    def fetch_presigned(self, url, headers, size):
+        """``size`` bytes from a presigned URL, as MLflow's client fetches a chunk: the URL's
+        headers and a Range, no credentials of the tracking server (the URL carries its own),
+        MLflow's chunk timeout at most. The Reply shows the URL without its query."""
+        sent = dict(headers)
+        if size:
+            sent["Range"] = "bytes=0-%d" % (size - 1)
+        shown = url_without_query(url)
+        reply = self.request(
+            "GET",
+            None,
+            url=url,
+            headers=sent,
+            authenticate=False,
+            timeout=min(self.timeout, PRESIGNED_TIMEOUT),
+            shown_url=shown,
+        )
+        if reply.error:
+            reply.error = reply.error.replace(url, shown)
+        return reply
 
     def list_artifacts(self, path):
         return self.request("GET", ARTIFACTS_API, query={"path": path})

@@ -14,15 +14,23 @@ description:
     V(health) (C(/health), waiting for a server that is still starting, see O(retries)),
     V(version) (C(/version), compared with O(expected_version)),
     V(host) (the server accepts the C(Host) header derived from O(url)),
-    V(tracking) (experiments search, counting the active experiments) and
-    V(registry) (registered models search, counting the registered models).
-  - With O(roundtrip=true) it also proves the artifact path end to end through the server
-    (proxied artifacts, C(--serve-artifacts)); it creates a probe experiment and run, uploads a small
-    random artifact, registers a model version from it, downloads it again and compares the
-    bytes (SHA-256), then deletes everything it made.
+    V(tracking) (experiments search, counting the active experiments),
+    V(registry) (registered models search, counting the registered models) and
+    V(server_info) (whether C(/api/3.0/mlflow/server-info) advertises presigned (multipart) downloads
+    and uploads to clients; an older server without it advertises nothing).
+  - With O(roundtrip=true) it also proves the artifact path end to end, the way a stock MLflow client
+    takes it (proxied artifacts, C(--serve-artifacts)); it creates a probe experiment and run, uploads a
+    small random artifact, registers a model version from it, downloads it again and compares the
+    bytes (SHA-256), asks for an artifact that does not exist, then deletes everything it made.
+  - When the server advertises presigned downloads, the round trip downloads as MLflow's client then
+    does, from the presigned URL the server hands out, from the host that runs the module; a URL
+    signed for an S3 endpoint only the server's network reaches fails the check, naming the endpoint
+    and what to set. A missing artifact must answer 404; a 500 (upstream mlflow#24535), which clients
+    retry for minutes, fails the check.
   - On failure the message names the step, the request, the answer and the likely cause, such as
     the host header rejected by C(--allowed-hosts), the artifact store refusing the server's
-    credentials, the artifact bucket missing, the database down, or the server unreachable.
+    credentials, the artifact bucket missing, the database down, the server unreachable, presigned
+    downloads that clients cannot reach, or a missing artifact answered with 500.
   - Nothing else verifies an MLflow registry. C(/health) alone answers V(OK) while the database
     is down, the host header is refused or the artifact store rejects every upload; this module
     catches each of those and says what to fix.
@@ -59,8 +67,20 @@ options:
   roundtrip:
     description:
       - Also create a probe experiment, run, artifact and model version through the server,
-        download the artifact again and compare it, then delete what was made. Proves that the
-        server can write to and read from its artifact store and register models.
+        download the artifact again and compare it, ask for an artifact that does not exist, then
+        delete what was made. Proves that the server can write to and read from its artifact store
+        and register models, and that clients can download artifacts the way the server tells them to.
+      - The download follows RV(server_info) as MLflow's client does. With presigned downloads
+        advertised, it asks the server for a presigned URL (C(/api/2.0/mlflow-artifacts/presigned/...))
+        and fetches it from the host that runs the module, without the server's credentials, with
+        O(validate_certs) and O(ca_path), waiting at most 10 seconds (MLflow's own limit for a chunk);
+        otherwise it downloads through the server. RV(roundtrip.download_path) says which.
+      - The probe artifact is small, so it is uploaded through the server, as MLflow's client uploads
+        anything below its multipart threshold (C(MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE), 500 MB)
+        even when presigned uploads are advertised.
+      - The artifact C(model) under the probe run, which is never written, must answer 404 through the
+        server, and also as a presigned download when those are advertised; loading C(runs:/RUN_ID/model)
+        asks for it first. It is asked once, an error answer is not repeated.
       - Needs a server that proxies artifacts (C(mlflow server --serve-artifacts), artifact root
         V(mlflow-artifacts:/)); with a store that clients write to directly the check fails and
         says so.
@@ -102,7 +122,8 @@ notes:
   - The experiment count covers active experiments (not deleted ones).
   - A read (GET) whose connection is dropped without an answer is repeated up to three times, a
     second apart, since the workers of a server that just started may still be coming up. Writes
-    are never repeated.
+    are never repeated, nor is any request that got an HTTP answer (a 500 included); only
+    O(retries) waits, and only for C(/health).
 requirements:
   - An MLflow tracking server 3.x reachable from the host that runs the module (usually the
     controller, or the server's own host).
@@ -110,6 +131,9 @@ seealso:
   - name: MLflow REST API
     description: The endpoints this module calls.
     link: https://mlflow.org/docs/latest/api_reference/rest-api.html
+  - name: Missing artifacts answer 500 (mlflow#24535)
+    description: The upstream issue behind the V(roundtrip_missing_artifact) failure.
+    link: https://github.com/mlflow/mlflow/issues/24535
   - name: MLflow tracking server security
     description: The host-header check and C(--allowed-hosts).
     link: https://mlflow.org/docs/latest/self-hosting/security/network/
@@ -138,8 +162,9 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: >-
       MLflow {{ mlflow_check.version }} holds {{ mlflow_check.experiments_count }} experiments and
-      {{ mlflow_check.registered_models_count }} registered models; the round trip took
-      {{ mlflow_check.latencies.values() | sum | round }} ms in all.
+      {{ mlflow_check.registered_models_count }} registered models; clients download artifacts
+      {{ 'from ' ~ mlflow_check.roundtrip.presigned_endpoint if mlflow_check.roundtrip.download_path == 'presigned' else 'through the server' }};
+      the round trip took {{ mlflow_check.latencies.values() | sum | round }} ms in all.
 
 - name: A server with basic authentication, connection from the environment
   mlops.mlflow.registry_check:
@@ -194,10 +219,11 @@ latencies:
   description:
     - Milliseconds each step took, by step name (for V(health) the last try only).
     - Round trip steps are V(roundtrip_create_experiment), V(roundtrip_create_run),
-      V(roundtrip_upload), V(roundtrip_register), V(roundtrip_download) and V(roundtrip_cleanup).
+      V(roundtrip_upload), V(roundtrip_register), V(roundtrip_download),
+      V(roundtrip_missing_artifact) and V(roundtrip_cleanup).
   returned: always
   type: dict
-  sample: {"health": 2.1, "version": 1.8, "host": 3.0, "tracking": 9.4, "registry": 6.2}
+  sample: {"health": 2.1, "version": 1.8, "host": 3.0, "tracking": 9.4, "registry": 6.2, "server_info": 2.4}
 checks:
   description: Every step in the order it ran, with its outcome. On failure, the last one failed.
   returned: always
@@ -205,7 +231,9 @@ checks:
   elements: dict
   contains:
     name:
-      description: Step name (V(health), V(version), V(host), V(tracking), V(registry), V(roundtrip) when skipped, or a round trip step).
+      description: >-
+        Step name (V(health), V(version), V(host), V(tracking), V(registry), V(server_info),
+        V(roundtrip) when skipped, or a round trip step).
       type: str
       returned: always
       sample: tracking
@@ -222,7 +250,30 @@ checks:
   sample:
     - {"name": "health", "status": "ok", "detail": "OK"}
     - {"name": "version", "status": "ok", "detail": "MLflow 3.17.2"}
+    - {"name": "server_info", "status": "ok", "detail": "nothing advertised: clients transfer artifacts through the server"}
     - {"name": "roundtrip", "status": "skipped", "detail": "roundtrip is false"}
+server_info:
+  description:
+    - What the server advertises to clients in C(/api/3.0/mlflow/server-info), as MLflow's client
+      reads it (a missing key is V(false)).
+  returned: when the V(server_info) step ran
+  type: dict
+  contains:
+    served:
+      description: Whether the server has C(/api/3.0/mlflow/server-info); V(false) (HTTP 404) is an older server, which advertises nothing.
+      type: bool
+      returned: always
+      sample: true
+    multipart_downloads_enabled:
+      description: Presigned downloads advertised; clients then fetch every artifact from the URL the server signs.
+      type: bool
+      returned: always
+      sample: false
+    multipart_uploads_enabled:
+      description: Presigned multipart uploads advertised; clients use them for files from 500 MB on.
+      type: bool
+      returned: always
+      sample: false
 failed_step:
   description: Name of the step that failed.
   returned: failure
@@ -268,6 +319,23 @@ roundtrip:
       type: str
       returned: always
       sample: "1"
+    download_path:
+      description:
+        - How the probe artifact was downloaded, V(presigned) (from the URL the server signed) or
+          V(proxied) (through the server); V(null) when the round trip stopped before.
+      type: str
+      returned: always
+      sample: presigned
+    presigned_endpoint:
+      description: Scheme, host and port the presigned URL led to (the rest of the URL is its credential and is not returned); V(null) when proxied.
+      type: str
+      returned: always
+      sample: https://s3.example.com
+    missing_artifact_status:
+      description: HTTP status answered for the artifact that does not exist, by path (V(proxied), V(presigned)); 404 is right. V(null) when not asked.
+      type: dict
+      returned: always
+      sample: {"proxied": 404, "presigned": 404}
     removed:
       description: What was deleted again.
       type: list
@@ -290,17 +358,30 @@ import uuid
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mlops.mlflow.plugins.module_utils._mlflow import (
+    ARTIFACT_STORE,
+    BACKEND_STORE,
+    FIXED_ROUTE,
+    MODEL_REGISTRY,
+    MULTIPART_DOWNLOADS,
+    MULTIPART_UPLOADS,
+    PRESIGNED_TIMEOUT,
+    PUBLIC,
+    SERVER_INFO_PATH,
     MlflowClient,
     Reply,
+    advertised_transfers,
     artifact_path_from_uri,
+    artifact_store_cause,
     describe_reply,
     diagnose,
     failure_message,
     is_host_rejection,
     mlflow_argument_spec,
+    parse_presigned_download,
     parse_server_url,
     parse_version,
     resolve_validate_certs,
+    url_origin,
     version_matches,
 )
 
@@ -312,6 +393,37 @@ RETRYABLE_HEALTH_STATUS = (502, 503, 504)
 # A model version normally is READY at once; give an asynchronous registry a few seconds.
 VERSION_READY_POLLS = 10
 VERSION_READY_INTERVAL = 0.5
+# Asked for under the probe run, never written: what loading runs:/RUN_ID/model asks for
+# first when the model is a logged model of MLflow 3 (not a run artifact).
+MISSING_ARTIFACT = "model"
+
+# What each step's requests depend on, for the diagnosis of a failure.
+STEP_NEEDS = {
+    "health": (PUBLIC, FIXED_ROUTE),
+    "version": (PUBLIC, FIXED_ROUTE),
+    "tracking": (BACKEND_STORE, FIXED_ROUTE),
+    "registry": (BACKEND_STORE, FIXED_ROUTE, MODEL_REGISTRY),
+    "roundtrip_create_experiment": (BACKEND_STORE,),
+    "roundtrip_create_run": (BACKEND_STORE,),
+    "roundtrip_upload": (ARTIFACT_STORE,),
+    "roundtrip_register": (BACKEND_STORE,),
+    "roundtrip_download": (ARTIFACT_STORE,),
+    "roundtrip_missing_artifact": (ARTIFACT_STORE,),
+    "roundtrip_cleanup": (BACKEND_STORE, ARTIFACT_STORE),
+}
+# Where the collection's tracking_server role sets what a failure points at.
+ALLOWED_HOSTS_HINT = "role variable tracking_server_allowed_hosts_extra"
+PRESIGNED_FIX = (
+    "set tracking_server_s3_presigned_endpoint_url to an S3 URL clients reach, or leave it empty so the server "
+    "proxies every artifact (the collection's server image); elsewhere, MLflow signs for the server's "
+    "MLFLOW_S3_ENDPOINT_URL: make that reachable for clients, or set MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD=false on them"
+)
+MISSING_ARTIFACT_FIX = (
+    "the server answers a missing artifact with 500 instead of 404 (upstream mlflow#24535), and MLflow clients that "
+    "download through the server retry a 500 for minutes (loading runs:/RUN_ID/model asks for such an artifact first); "
+    "the collection's server image (role tracking_server) answers 404: deploy it, or give another MLflow server that "
+    "image's plugin (mlops-mlflow-artifacts) or an MLflow release that fixes mlflow#24535"
+)
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -375,6 +487,55 @@ def input_problems(params):
     return problems
 
 
+def step_action(name):
+    return "registry_check step '%s'" % name
+
+
+def describe_advertised(info):
+    """The detail of the server_info step."""
+    if not info["served"]:
+        return "%s not served (MLflow before 3.x): nothing advertised, clients transfer artifacts through the server" % SERVER_INFO_PATH
+    offered = [label for key, label in ((MULTIPART_DOWNLOADS, "downloads"), (MULTIPART_UPLOADS, "uploads")) if info[key]]
+    if not offered:
+        return "nothing advertised: clients transfer artifacts through the server"
+    return "presigned %s advertised: clients transfer artifacts from S3 directly" % " and ".join(offered)
+
+
+def presigned_fetch_cause(endpoint, reply, timeout):
+    """Why the presigned download from where the check runs failed, and what to set."""
+    advertised = "the server advertises presigned downloads (%s in %s) signed for %s" % (MULTIPART_DOWNLOADS, SERVER_INFO_PATH, endpoint)
+    request = "%s %s" % (reply.method, reply.url)
+    if reply.status is None and reply.error_kind == "tls":
+        return (
+            "%s, but this host does not accept its TLS certificate (%s: %s), nor will clients that do not trust it: "
+            "trust the S3 endpoint's CA (for this check: ca_path, validate_certs)" % (advertised, request, reply.error)
+        )
+    if reply.status is None:
+        waited = " within %d s" % timeout if reply.error_kind == "timeout" else ""
+        return "%s, which this host cannot reach (%s: %s%s), so clients outside the server's network cannot download artifacts; %s" % (
+            advertised,
+            request,
+            reply.error or "no answer",
+            waited,
+            PRESIGNED_FIX,
+        )
+    return (
+        "%s, but %s answered %s, so clients cannot download artifacts that way; likely cause: that endpoint is not the S3 "
+        "service the server writes to (tracking_server_s3_presigned_endpoint_url, else the server's MLFLOW_S3_ENDPOINT_URL), "
+        "or something in between changes the request" % (advertised, request, describe_reply(reply))
+    )
+
+
+def missing_artifact_cause(reply):
+    """Why an answer other than 404 to a request for a missing artifact matters; None when the
+    general diagnosis fits better (no answer at all, a 4xx)."""
+    if reply.ok:
+        return "the server answered with an artifact that does not exist"
+    if reply.status is not None and reply.status >= 500:
+        return artifact_store_cause(reply.text) or MISSING_ARTIFACT_FIX
+    return None
+
+
 # --------------------------------------------------------------------------- the check
 
 
@@ -409,9 +570,17 @@ class RegistryCheck:
         self.checks.append(check_entry(name, "failed", message))
         raise CheckFailed(name, message)
 
-    def _fail_reply(self, name, reply, detail_text=None):
-        cause = diagnose(name, reply, host_header=self.host_header, timeout=self.client.timeout, detail_text=detail_text)
-        self._fail(name, failure_message(name, reply, cause), reply.elapsed_ms)
+    def _fail_reply(self, name, reply, detail_text=None, cause=None):
+        if cause is None:
+            cause = diagnose(
+                reply,
+                STEP_NEEDS.get(name, ()),
+                host_header=self.host_header,
+                timeout=self.client.timeout,
+                detail_text=detail_text,
+                allowed_hosts_hint=ALLOWED_HOSTS_HINT,
+            )
+        self._fail(name, failure_message(step_action(name), reply, cause), reply.elapsed_ms)
 
     def _json(self, name, reply):
         try:
@@ -441,8 +610,8 @@ class RegistryCheck:
             if not is_retryable_health(reply) or attempt == retries:
                 break
             self.sleep(delay)
-        cause = diagnose("health", reply, host_header=self.host_header, timeout=self.client.timeout)
-        message = failure_message("health", reply, cause)
+        cause = diagnose(reply, STEP_NEEDS["health"], host_header=self.host_header, timeout=self.client.timeout, allowed_hosts_hint=ALLOWED_HOSTS_HINT)
+        message = failure_message(step_action("health"), reply, cause)
         if retries > 1:
             message += " (tried %d times over %.0f s)" % (retries, time.monotonic() - started)
         self._fail("health", message, reply.elapsed_ms)
@@ -492,6 +661,19 @@ class RegistryCheck:
         self._ok(name, round(elapsed, 1), detail)
         return counted, complete
 
+    def server_info(self):
+        """What the server advertises to clients; a 404 is an older server that advertises nothing."""
+        reply = self.client.server_info()
+        if reply.status == 404:
+            info = dict(served=False, **advertised_transfers(None))
+        elif reply.ok:
+            info = dict(served=True, **advertised_transfers(self._json("server_info", reply)))
+        else:
+            self._fail_reply("server_info", reply)
+        self.result["server_info"] = info
+        self._ok("server_info", reply, describe_advertised(info))
+        return info
+
     def tracking(self):
         return self._count("tracking", self.client.search_experiments, "experiments", "active experiments")
 
@@ -512,6 +694,9 @@ class RegistryCheck:
             artifact_bytes=len(data),
             artifact_sha256=digest,
             model_version=None,
+            download_path=None,
+            presigned_endpoint=None,
+            missing_artifact_status=None,
             removed=[],
             leftovers=[],
         )
@@ -524,7 +709,7 @@ class RegistryCheck:
             failure = exc
         started = time.monotonic()
         self._cleanup(trip, state)
-        cleanup_ms = round((time.monotonic() - started) * 1000.0, 1)
+        cleanup_ms = _ms_since(started)
         if failure is not None:
             if trip["leftovers"]:
                 failure.args = ("%s; clean-up left behind: %s" % (failure.args[0], "; ".join(trip["leftovers"])),)
@@ -606,21 +791,73 @@ class RegistryCheck:
                 "roundtrip_register",
                 "registry_check step 'roundtrip_register' failed: model version %s of '%s' is %s, not READY" % (trip["model_version"], name, status),
             )
-        self._ok("roundtrip_register", round((time.monotonic() - started) * 1000.0, 1), "model '%s' version %s" % (name, trip["model_version"]))
+        self._ok("roundtrip_register", _ms_since(started), "model '%s' version %s" % (name, trip["model_version"]))
 
-        reply = self.client.download_artifact(artifact)
-        if not reply.ok:
-            listing = self.client.list_artifacts(state["artifact_dir"]) if reply.status is not None else None
-            self._fail_reply("roundtrip_download", reply, detail_text=listing.text if listing is not None and not listing.ok else None)
+        self._download(state["artifact_dir"], artifact, data, digest, trip)
+        self._missing_artifact(state["artifact_dir"] + "/" + MISSING_ARTIFACT, trip)
+
+    def _download(self, artifact_dir, artifact, data, digest, trip):
+        """The probe artifact back, the way MLflow's client fetches it: through a presigned URL
+        when the server advertises presigned downloads, else through the server."""
+        name = "roundtrip_download"
+        started = time.monotonic()
+        presigned = None
+        if self.result["server_info"][MULTIPART_DOWNLOADS]:
+            reply = self.client.presigned_download(artifact)
+            if not reply.ok:
+                cause = None
+                if reply.status == 501:
+                    cause = (
+                        "the server advertises presigned downloads (%s in %s) but hands out no presigned URL, so MLflow "
+                        "clients that follow the advertisement cannot download artifacts" % (MULTIPART_DOWNLOADS, SERVER_INFO_PATH)
+                    )
+                self._fail_reply(name, reply, cause=cause)
+            try:
+                presigned = parse_presigned_download(self._json(name, reply))
+            except ValueError as exc:
+                self._fail(name, "%s failed: %s %s answered a presigned download without a usable URL: %s" % (step_action(name), reply.method, reply.url, exc))
+        if presigned is not None and presigned[2] is not None:
+            url, headers, size = presigned
+            trip["download_path"] = "presigned"
+            trip["presigned_endpoint"] = url_origin(url)
+            reply = self.client.fetch_presigned(url, headers, size)
+            if not reply.ok:
+                cause = presigned_fetch_cause(trip["presigned_endpoint"], reply, min(self.client.timeout, PRESIGNED_TIMEOUT))
+                self._fail(name, "%s failed: %s" % (step_action(name), cause), _ms_since(started))
+            how = "through a presigned URL for %s" % trip["presigned_endpoint"]
+        else:
+            # MLflow's client downloads through the server when the presigned answer has no size.
+            trip["download_path"] = "proxied"
+            reply = self.client.download_artifact(artifact)
+            if not reply.ok:
+                listing = self.client.list_artifacts(artifact_dir) if reply.status is not None else None
+                self._fail_reply(name, reply, detail_text=listing.text if listing is not None and not listing.ok else None)
+            how = "through the server"
         got = hashlib.sha256(reply.body).hexdigest()
         if got != digest:
             self._fail(
-                "roundtrip_download",
-                "registry_check step 'roundtrip_download' failed: downloaded %d bytes with SHA-256 %s, uploaded %d bytes "
-                "with SHA-256 %s; likely cause: the artifact store or a proxy in between altered the artifact" % (len(reply.body), got, len(data), digest),
-                reply.elapsed_ms,
+                name,
+                "%s failed: downloaded %d bytes %s with SHA-256 %s, uploaded %d bytes with SHA-256 %s; likely cause: the "
+                "artifact store or a proxy in between altered the artifact" % (step_action(name), len(reply.body), how, got, len(data), digest),
+                _ms_since(started),
             )
-        self._ok("roundtrip_download", reply, "%d bytes, SHA-256 matches" % len(reply.body))
+        self._ok(name, _ms_since(started), "%d bytes %s, SHA-256 matches" % (len(reply.body), how))
+
+    def _missing_artifact(self, path, trip):
+        """An artifact that does not exist must answer 404 (clients give up at once) on each
+        path a client may ask by: through the server, and presigned where advertised."""
+        name = "roundtrip_missing_artifact"
+        started = time.monotonic()
+        asks = [("proxied", self.client.download_artifact)]
+        if self.result["server_info"][MULTIPART_DOWNLOADS]:
+            asks.append(("presigned", self.client.presigned_download))
+        answers = trip["missing_artifact_status"] = {}
+        for path_kind, ask in asks:
+            reply = ask(path)
+            answers[path_kind] = reply.status
+            if reply.status != 404:
+                self._fail_reply(name, reply, cause=missing_artifact_cause(reply))
+        self._ok(name, _ms_since(started), "%s answers 404 (%s)" % (path, " and ".join(answers)))
 
     def _cleanup(self, trip, state):
         """Delete whatever the round trip made; record what was removed and what was not."""
@@ -686,6 +923,7 @@ class RegistryCheck:
         experiments = self.tracking()
         models = self.registry()
         self.result.update(summarize_counts(experiments, models, self.params["count_limit"]))
+        self.server_info()
         if not self.params["roundtrip"]:
             self.checks.append(check_entry("roundtrip", "skipped", "roundtrip is false"))
         elif self.check_mode:
@@ -698,6 +936,10 @@ class RegistryCheck:
         out = dict(self.result)
         out.update(checks=self.checks, latencies=self.latencies)
         return out
+
+
+def _ms_since(started):
+    return round((time.monotonic() - started) * 1000.0, 1)
 
 
 def main():
@@ -727,6 +969,7 @@ def main():
         validate_certs=resolve_validate_certs(params["validate_certs"], os.environ),
         ca_path=params["ca_path"],
         timeout=params["timeout"],
+        agent="mlops.mlflow.registry_check",
     )
     check = RegistryCheck(client, host_header, params, module.check_mode)
     try:

@@ -7,6 +7,7 @@ lab's servers), so the diagnosis is tested against what it will meet.
 from __future__ import annotations
 
 import io
+import re
 import socket
 import ssl
 from urllib.error import HTTPError, URLError
@@ -14,8 +15,14 @@ from urllib.error import HTTPError, URLError
 import pytest
 
 from ansible_collections.mlops.mlflow.plugins.module_utils._mlflow import (
+    ARTIFACT_STORE,
+    BACKEND_STORE,
+    FIXED_ROUTE,
+    MODEL_REGISTRY,
+    PUBLIC,
     MlflowClient,
     Reply,
+    advertised_transfers,
     artifact_path_from_uri,
     artifact_store_cause,
     artifact_url,
@@ -27,9 +34,13 @@ from ansible_collections.mlops.mlflow.plugins.module_utils._mlflow import (
     failure_message,
     is_host_rejection,
     mlflow_argument_spec,
+    parse_presigned_download,
     parse_server_url,
     parse_version,
+    presigned_url,
     resolve_validate_certs,
+    url_origin,
+    url_without_query,
     version_matches,
 )
 
@@ -53,6 +64,14 @@ LIST_NO_BUCKET = (
     'The specified bucket does not exist", "sqlstate": "KAM00", "error_class": "RESOURCE_NOT_FOUND"}'
 )
 LIST_DENIED = '{"error_code": "PERMISSION_DENIED", "message": "Failed to list artifacts in s3://models: Access Denied."}'
+
+
+# What registry_check says its requests depend on, by kind of request.
+OPEN = (PUBLIC, FIXED_ROUTE)  # /health, /version
+SEARCH = (BACKEND_STORE, FIXED_ROUTE)  # experiments search
+REGISTRY = (BACKEND_STORE, FIXED_ROUTE, MODEL_REGISTRY)  # registered models search
+WRITE = (BACKEND_STORE,)  # create experiment, run, model version
+ARTIFACT = (ARTIFACT_STORE,)  # upload, download
 
 
 def reply(status=None, body="", method="GET", path="/api/2.0/mlflow/experiments/search", **kwargs):
@@ -130,6 +149,20 @@ def test_artifact_path_from_uri(uri, path):
     assert artifact_path_from_uri(uri) == path
 
 
+def test_presigned_url_is_the_clients_request():
+    # MLflow's HttpArtifactRepository._get_presigned_download_url asks this path.
+    assert presigned_url(BASE + "/mlflow", "1/abc/artifacts/model") == BASE + "/mlflow/api/2.0/mlflow-artifacts/presigned/1/abc/artifacts/model"
+    assert presigned_url(BASE, "/1/a b/x") == BASE + "/api/2.0/mlflow-artifacts/presigned/1/a%20b/x"
+
+
+def test_presigned_url_parts_shown_without_credentials():
+    url = PRESIGNED["url"]
+    assert url_origin(url) == "http://mlflow-minio:9000"
+    assert url_without_query(url) == "http://mlflow-minio:9000/mlflow/1/abc/artifacts/probe/probe.bin"
+    assert "X-Amz" not in url_without_query(url)
+    assert url_origin("not a url") == ""
+
+
 # --------------------------------------------------------------------------- versions
 
 
@@ -164,6 +197,69 @@ def test_version_matches(expected, actual, match):
     assert version_matches(expected, actual) is match
 
 
+# --------------------------------------------------------------------------- server-info
+
+# What MLflow 3.17.2 answers on /api/3.0/mlflow/server-info with proxied S3 artifacts (stock).
+SERVER_INFO_317 = {
+    "store_type": "SqlStore",
+    "workspaces_enabled": False,
+    "trace_archival_enabled": False,
+    "multipart_uploads_enabled": True,
+    "multipart_downloads_enabled": True,
+    "presigned_upload_run_id_supported": True,
+    "presigned_upload_model_id_supported": True,
+    "features_enabled": {"gateway": True},
+}
+# ... and on /api/2.0/mlflow-artifacts/presigned/<path> (signed for its MLFLOW_S3_ENDPOINT_URL).
+PRESIGNED = {
+    "url": (
+        "http://mlflow-minio:9000/mlflow/1/abc/artifacts/probe/probe.bin?response-content-disposition=attachment"
+        "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20261201%2Fus-east-1%2Fs3%2Faws4_request"
+        "&X-Amz-Date=20261201T000000Z&X-Amz-Expires=300&X-Amz-SignedHeaders=host&X-Amz-Signature=0123abcd"
+    ),
+    "headers": {},
+    "file_size": 1024,
+}
+
+
+def test_advertised_transfers_as_the_client_reads_them():
+    assert advertised_transfers(SERVER_INFO_317) == {"multipart_downloads_enabled": True, "multipart_uploads_enabled": True}
+    assert advertised_transfers(dict(SERVER_INFO_317, multipart_downloads_enabled=False, multipart_uploads_enabled=False)) == {
+        "multipart_downloads_enabled": False,
+        "multipart_uploads_enabled": False,
+    }
+    # A server that predates the keys, or has no server-info at all (None): nothing advertised.
+    assert advertised_transfers({"store_type": "SqlStore"}) == {"multipart_downloads_enabled": False, "multipart_uploads_enabled": False}
+    assert advertised_transfers(None) == {"multipart_downloads_enabled": False, "multipart_uploads_enabled": False}
+
+
+def test_parse_presigned_download():
+    assert parse_presigned_download(PRESIGNED) == (PRESIGNED["url"], {}, 1024)
+    assert parse_presigned_download({"url": "https://s3.example.com/b/k?sig", "headers": {"x-amz-a": 1}, "file_size": "7"}) == (
+        "https://s3.example.com/b/k?sig",
+        {"x-amz-a": "1"},
+        7,
+    )
+    # No size: MLflow's client then downloads through the server.
+    assert parse_presigned_download({"url": "https://s3.example.com/b/k"})[2] is None
+
+
+@pytest.mark.parametrize(
+    ("doc", "problem"),
+    [
+        ([], "not a JSON object"),
+        ({}, "no http(s) URL"),
+        ({"url": "s3://bucket/key"}, "no http(s) URL"),
+        ({"url": "http:///nohost"}, "no http(s) URL"),
+        ({"url": "http://s3/b/k", "headers": ["a"]}, "headers are not a JSON object"),
+        ({"url": "http://s3/b/k", "file_size": "big"}, "file_size 'big' is not a number"),
+    ],
+)
+def test_parse_presigned_download_refuses(doc, problem):
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        parse_presigned_download(doc)
+
+
 # --------------------------------------------------------------------------- replies
 
 
@@ -171,6 +267,10 @@ def test_body_excerpt_html_json_and_length():
     assert body_excerpt(FLASK_500).startswith("500 Internal Server Error Internal Server Error The server encountered")
     assert body_excerpt(LIST_NO_BUCKET) == ("RESOURCE_DOES_NOT_EXIST: Failed to list artifacts in s3://no-such-bucket-h4: The specified bucket does not exist")
     assert body_excerpt('{"message": "plain"}') == "plain"
+    # MLflow's messages can hold newlines: one line in a message.
+    assert body_excerpt('{"error_code": "INTERNAL_ERROR", "message": "failures:\\n##### File a #####\\nNot Found"}') == (
+        "INTERNAL_ERROR: failures: ##### File a ##### Not Found"
+    )
     long = body_excerpt("x " * 500, limit=50)
     assert len(long) <= 50
     assert long.endswith("...")
@@ -218,10 +318,17 @@ def test_host_rejection_is_recognised_only_as_such():
     assert not is_host_rejection(200, INVALID_HOST)
 
 
-@pytest.mark.parametrize("step", ["host", "tracking", "registry", "roundtrip_upload"])
-def test_diagnose_host_header(step):
-    cause = diagnose(step, reply(403, INVALID_HOST), host_header="10.0.0.5:15000")
-    assert cause.startswith("host header '10.0.0.5:15000' rejected: add it to the server's --allowed-hosts (role variable tracking_server_allowed_hosts_extra)")
+@pytest.mark.parametrize("needs", [(), SEARCH, REGISTRY, ARTIFACT])
+def test_diagnose_host_header(needs):
+    cause = diagnose(reply(403, INVALID_HOST), needs, host_header="10.0.0.5:15000", allowed_hosts_hint="role variable x_hosts")
+    assert cause == (
+        "host header '10.0.0.5:15000' rejected: add it to the server's --allowed-hosts (role variable x_hosts), or reach the server by a name it allows"
+    )
+
+
+def test_diagnose_host_header_without_hint_names_no_setting():
+    cause = diagnose(reply(403, INVALID_HOST), SEARCH)
+    assert cause == "host header '127.0.0.1:15000' rejected: add it to the server's --allowed-hosts, or reach the server by a name it allows"
 
 
 @pytest.mark.parametrize(
@@ -251,30 +358,30 @@ def test_artifact_store_cause_unknown():
 
 def test_upload_500_uses_the_listing_to_name_the_cause():
     upload = reply(500, "Internal Server Error", method="PUT", path="/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/probe/probe.bin")
-    assert "S3 credentials" in diagnose("roundtrip_upload", upload, detail_text=LIST_BAD_KEY)
-    assert "'no-such-bucket-h4' does not exist" in diagnose("roundtrip_upload", upload, detail_text=LIST_NO_BUCKET)
+    assert "S3 credentials" in diagnose(upload, ARTIFACT, detail_text=LIST_BAD_KEY)
+    assert "'no-such-bucket-h4' does not exist" in diagnose(upload, ARTIFACT, detail_text=LIST_NO_BUCKET)
     # No listing to go by: still points at the artifact store, not at the database.
-    cause = diagnose("roundtrip_upload", upload)
+    cause = diagnose(upload, ARTIFACT)
     assert "artifact store" in cause
     assert "database" not in cause
 
 
 def test_mlflow_basic_auth_401_is_not_taken_for_s3_credentials():
     auth = "You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html on how to authenticate."
-    cause = diagnose("roundtrip_upload", reply(401, auth), detail_text=auth)
+    cause = diagnose(reply(401, auth), ARTIFACT, detail_text=auth)
     assert "set username and password" in cause
 
 
-@pytest.mark.parametrize("step", ["tracking", "registry", "roundtrip_create_experiment", "roundtrip_register"])
-def test_database_down_after_health(step):
-    cause = diagnose(step, reply(500, FLASK_500, reason="Internal Server Error"))
+@pytest.mark.parametrize("needs", [SEARCH, REGISTRY, WRITE])
+def test_database_down_after_health(needs):
+    cause = diagnose(reply(500, FLASK_500, reason="Internal Server Error"), needs)
     assert "backend store (database)" in cause
     assert "mlflow db upgrade" in cause
 
 
 def test_database_named_in_body():
     body = '{"error_code": "INTERNAL_ERROR", "message": "(psycopg2.OperationalError) could not translate host name \\"pg\\""}'
-    assert "backend store (database) is down or unreachable" in diagnose("registry", reply(500, body))
+    assert "backend store (database) is down or unreachable" in diagnose(reply(500, body), REGISTRY)
 
 
 def test_database_gone_from_the_network():
@@ -284,19 +391,19 @@ def test_database_gone_from_the_network():
         '\\"mlops-it-h4-81257-pg\\" to address: Name or service not known\\n\\n(Background on this error at: '
         'https://sqlalche.me/e/21/e3q8)"}'
     )
-    cause = diagnose("tracking", reply(503, body, reason="Service Unavailable"))
+    cause = diagnose(reply(503, body, reason="Service Unavailable"), SEARCH)
     assert cause.startswith("the backend store (database) is down or unreachable")
     assert "proxy" not in cause
 
 
 def test_timeout_on_api_names_the_database():
-    cause = diagnose("tracking", reply(error="The read operation timed out", error_kind="timeout"), timeout=30)
+    cause = diagnose(reply(error="The read operation timed out", error_kind="timeout"), SEARCH, timeout=30)
     assert "no answer from %s/api/2.0/mlflow/experiments/search within 30 s" % BASE in cause
     assert "backend store (database)" in cause
 
 
 def test_timeout_on_health_does_not_blame_the_database():
-    cause = diagnose("health", reply(error="timed out", error_kind="timeout", path="/health"), timeout=5)
+    cause = diagnose(reply(error="timed out", error_kind="timeout", path="/health"), OPEN, timeout=5)
     assert "database" not in cause
     assert "is running" in cause
 
@@ -312,30 +419,33 @@ def test_timeout_on_health_does_not_blame_the_database():
     ],
 )
 def test_transport_causes(kind, words):
-    assert words in diagnose("health", reply(error="x", error_kind=kind, path="/health"))
+    assert words in diagnose(reply(error="x", error_kind=kind, path="/health"), OPEN)
 
 
 @pytest.mark.parametrize(
-    ("status", "step", "words"),
+    ("status", "needs", "words"),
     [
-        (401, "tracking", "set username and password"),
-        (403, "registry", "lacks permission"),
-        (404, "health", "no MLflow REST API at"),
-        (404, "tracking", "--static-prefix"),
-        (502, "tracking", "proxy or load balancer"),
-        (503, "health", "not (yet) running"),
-        (418, "version", "url probably does not point to an MLflow tracking server"),
-        (403, "health", "url probably does not point to an MLflow tracking server"),
-        (409, "tracking", "unexpected answer"),
+        (401, SEARCH, "set username and password"),
+        (403, REGISTRY, "lacks permission"),
+        (404, OPEN, "no MLflow REST API at"),
+        (404, SEARCH, "--static-prefix"),
+        (404, WRITE, "unexpected answer"),
+        (502, SEARCH, "proxy or load balancer"),
+        (503, OPEN, "not (yet) running"),
+        (418, OPEN, "url probably does not point to an MLflow tracking server"),
+        (403, OPEN, "url probably does not point to an MLflow tracking server"),
+        (501, REGISTRY, "no model registry"),
+        (501, SEARCH, "/health answers but the REST API fails"),
+        (409, SEARCH, "unexpected answer"),
     ],
 )
-def test_http_causes(status, step, words):
-    assert words in diagnose(step, reply(status, "whatever"))
+def test_http_causes(status, needs, words):
+    assert words in diagnose(reply(status, "whatever"), needs)
 
 
 def test_failure_message_names_step_request_answer_cause():
     r = reply(500, FLASK_500, reason="Internal Server Error")
-    message = failure_message("tracking", r, diagnose("tracking", r))
+    message = failure_message("registry_check step 'tracking'", r, diagnose(r, SEARCH))
     assert message.startswith("registry_check step 'tracking' failed: GET %s/api/2.0/mlflow/experiments/search: HTTP 500" % BASE)
     assert "; likely cause: /health answers but the REST API fails" in message
 
@@ -444,3 +554,66 @@ def test_client_gives_up_on_a_get_that_keeps_dropping():
     reply = MlflowClient(BASE, opener=opener, sleep=lambda s: None).health()
     assert reply.error_kind == "reset"
     assert len(calls) == 4
+
+
+def test_client_does_not_repeat_an_http_error():
+    # A 500 is an answer: never repeated, so a server that answers 500 cannot stretch the check.
+    calls = []
+
+    def opener(url, **kwargs):
+        calls.append(url)
+        raise HTTPError(url, 500, "Internal Server Error", {}, io.BytesIO(b"boom"))
+
+    reply = MlflowClient(BASE, opener=opener, sleep=lambda s: None).download_artifact("1/r/artifacts/model")
+    assert reply.status == 500
+    assert calls == [BASE + "/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/model"]
+
+
+def test_client_server_info_and_presigned_requests():
+    calls = []
+
+    def opener(url, **kwargs):
+        calls.append((url, kwargs))
+        return FakeResponse(b"{}")
+
+    client = MlflowClient(BASE + "/mlflow", username="u", password="p", agent="mlops.mlflow.test", opener=opener)
+    client.server_info()
+    assert calls[-1][0] == BASE + "/mlflow/api/3.0/mlflow/server-info"
+    assert calls[-1][1]["http_agent"] == "mlops.mlflow.test"
+    client.presigned_download("1/r/artifacts/probe/probe.bin")
+    assert calls[-1][0] == BASE + "/mlflow/api/2.0/mlflow-artifacts/presigned/1/r/artifacts/probe/probe.bin"
+    assert calls[-1][1]["url_password"] == "p"
+
+
+def test_client_fetches_a_presigned_url_like_mlflows_client():
+    calls = []
+
+    def opener(url, **kwargs):
+        calls.append((url, kwargs))
+        if "refused" in url:
+            raise URLError(ConnectionRefusedError(111, "Connection refused"))
+        if "odd" in url:
+            raise ValueError("cannot open %s" % url)
+        return FakeResponse(b"x" * 1024)
+
+    client = MlflowClient(BASE, username="u", password="p", timeout=30, opener=opener)
+    got = client.fetch_presigned(PRESIGNED["url"], {"x-amz-server-side-encryption-customer-algorithm": "AES256"}, 1024)
+    url, kwargs = calls[-1]
+    assert url == PRESIGNED["url"]  # signed query intact
+    assert kwargs["headers"]["Range"] == "bytes=0-1023"
+    assert kwargs["headers"]["x-amz-server-side-encryption-customer-algorithm"] == "AES256"
+    # The URL carries its own credential: the tracking server's must not go to S3.
+    assert "url_password" not in kwargs
+    assert "force_basic_auth" not in kwargs
+    assert kwargs["timeout"] == 10
+    assert got.ok
+    assert got.url == "http://mlflow-minio:9000/mlflow/1/abc/artifacts/probe/probe.bin"
+    refused = client.fetch_presigned("http://refused:9000/b/k?X-Amz-Signature=s", {}, 0)
+    assert refused.error_kind == "refused"
+    assert refused.url == "http://refused:9000/b/k"
+    assert "Range" not in calls[-1][1]["headers"]
+    # An error that quotes the URL quotes it without its credential.
+    odd = client.fetch_presigned("http://odd:9000/b/k?X-Amz-Signature=s", {}, 1)
+    assert odd.error == "cannot open http://odd:9000/b/k"
+    assert MlflowClient(BASE, timeout=3, opener=opener).fetch_presigned(PRESIGNED["url"], {}, 1)
+    assert calls[-1][1]["timeout"] == 3
