@@ -415,8 +415,9 @@ STEP_NEEDS = {
 ALLOWED_HOSTS_HINT = "role variable tracking_server_allowed_hosts_extra"
 PRESIGNED_FIX = (
     "set tracking_server_s3_presigned_endpoint_url to an S3 URL clients reach, or leave it empty so the server "
-    "proxies every artifact (the collection's server image); elsewhere, MLflow signs for the server's "
-    "MLFLOW_S3_ENDPOINT_URL: make that reachable for clients, or set MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD=false on them"
+    "proxies every artifact (the collection's server image); another MLflow server signs for its own "
+    "MLFLOW_S3_ENDPOINT_URL: make that reachable for clients, or give the server the image's S3 plugin "
+    "(mlops-mlflow-artifacts), which advertises no presigned transfer unless told where clients reach S3"
 )
 MISSING_ARTIFACT_FIX = (
     "the server answers a missing artifact with 500 instead of 404 (upstream mlflow#24535), and MLflow clients that "

@@ -547,7 +547,7 @@ def test_presigned_url_this_host_cannot_resolve_fails_naming_endpoint_and_fix():
         "proxies every artifact (the collection's server image)" % MINIO_URL
     )
     assert "MLFLOW_S3_ENDPOINT_URL" in message
-    assert "MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD=false" in message
+    assert "give the server the image's S3 plugin (mlops-mlflow-artifacts)" in message
     # The presigned URL's query is a credential: neither in the message nor in the result.
     assert "X-Amz" not in json.dumps(out)
     assert out["roundtrip"]["download_path"] == "presigned"
