@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepare this clone as an Ansible controller.
 #   scripts/bootstrap.sh            controller only (deploy the lab)
-#   scripts/bootstrap.sh test       controller plus the test toolchain
+#   scripts/bootstrap.sh test       controller plus the test toolchain, and the stock MLflow
+#                                   client of the tests in .venv-client
 # Creates .venv with Python >= 3.12 (ansible-core 2.20+ needs it) from the pins in
 # requirements/, and makes the collection visible as mlops.mlflow through
 # .collections/ (see ansible.cfg). Re-running with nothing changed takes a second.
@@ -60,6 +61,18 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "requirements/$what.txt"
   rm -f "$venv"/.requirements-*.sha256
   echo "$want" > "$stamp"
+fi
+
+# The stock MLflow client of the tests (requirements/client.txt): its own environment, so the
+# tutorial runs with exactly what a user installs.
+if [ "$what" = test ]; then
+  client=$root/.venv-client
+  client_want=$(sha256sum < requirements/client.txt | cut -d' ' -f1)
+  if [ ! -x "$client/bin/pip" ] || [ "$(cat "$client/.requirements.sha256" 2>/dev/null)" != "$client_want" ]; then
+    "$venv/bin/python" -m venv --clear "$client"
+    "$client/bin/pip" install --quiet --disable-pip-version-check -r requirements/client.txt
+    echo "$client_want" > "$client/.requirements.sha256"
+  fi
 fi
 
 # ansible.cfg points collections_path here, so roles and modules resolve by FQCN.
