@@ -155,7 +155,7 @@ def add_sanity_session(line: str) -> str:
         record(session, 0 if session.posargs else len(tests), 0, f"ansible-core {version}: {what}, no ignore files")
 
     sanity.__doc__ = f"ansible-test sanity from ansible-core {line} (requirements/sanity-{line}.txt), no ignore files"
-    nox.session(name=name, python=PYTHON, default=False)(sanity)
+    nox.session(name=name, python=PYTHON, default=False, tags=["sanity"])(sanity)
     return name
 
 
@@ -176,7 +176,7 @@ def units(session: nox.Session) -> None:
     """Unit tests (pytest tests/unit) of the modules' pure logic, the pins and the role argument specs."""
     install_pinned(session, "requirements/units.txt")
     tree = collection_tree(session)
-    junit = Path(session.create_tmp()) / "units.xml"
+    junit = Path(session.create_tmp()).resolve() / "units.xml"
     with session.chdir(tree.current_path):
         session.run(
             "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", "tests/unit", *session.posargs,
@@ -185,7 +185,8 @@ def units(session: nox.Session) -> None:
     suite = ET.parse(junit).getroot()  # noqa: S314  (our own pytest junit file)
     suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
     total, failures, errors, skipped = (int(suite.get(key, 0)) for key in ("tests", "failures", "errors", "skipped"))
-    record(session, total - failures - errors - skipped, failures + errors, f"pytest: {skipped} skipped")
+    passed = total - failures - errors - skipped
+    record(session, passed, failures + errors, f"pytest tests/unit: {passed} passed, {failures + errors} failed, {skipped} skipped")
 
 
 @nox.session(python=PYTHON, default=False)

@@ -18,7 +18,7 @@ def _requirement(path, name):
 
 def test_mlflow_client_matches_server():
     defaults = yaml.safe_load((REPO / "roles/tracking_server/defaults/main.yml").read_text())
-    assert _requirement("requirements/test.txt", "mlflow") == defaults["tracking_server_mlflow_version"]
+    assert _requirement("requirements/client.txt", "mlflow") == defaults["tracking_server_mlflow_version"]
 
 
 def test_mlflow_is_at_least_the_security_release():
