@@ -142,9 +142,8 @@ def add_sanity_session(line: str) -> str:
         env = ansible_test_env(session)
         version = session.run("python", "-c", "import ansible; print(ansible.__version__)", silent=True).strip()
         with session.chdir(tree.current_path):
-            tests = session.run(
-                "ansible-test", "sanity", "--list-tests", "--local", "--python", PYTHON, env=env, silent=True
-            ).split()
+            listed = session.run("ansible-test", "sanity", "--list-tests", "--local", "--python", PYTHON, env=env, silent=True)
+            tests = re.findall(r"^[a-z0-9-]+$", listed, re.MULTILINE)
             # --requirements: ansible-test installs its own pinned linters into this environment.
             session.run(
                 "ansible-test", "sanity", "--local", "--requirements", "--python", PYTHON, "--color", "no",
@@ -191,12 +190,13 @@ def units(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def integration(session: nox.Session) -> None:
-    """ansible-test integration against the real services of tests/lab/services.sh (restarted).
+    """ansible-test integration against the real services of tests/lab/services.sh.
 
-    Every target, or those given after --. The services (PostgreSQL, MinIO, MLflow) are shared by
-    every checkout on the machine: run it inside `flock /tmp/mlops-integration.lock`."""
+    Every target, or those given after --. The services (PostgreSQL, MinIO, MLflow) are started
+    unless this checkout's are running (services.sh ensure); they are shared by every checkout on
+    the machine: run it inside `flock /tmp/mlops-integration.lock`."""
     install_pinned(session, "requirements/controller.txt")
-    session.run(str(REPO / "tests" / "lab" / "services.sh"), "up", external=True)
+    session.run(str(REPO / "tests" / "lab" / "services.sh"), "ensure", external=True)
     tree = collection_tree(session)
     shutil.copy2(INTEGRATION_CONFIG, tree.current_path / "tests" / "integration" / INTEGRATION_CONFIG.name)
     env = ansible_test_env(session)
@@ -223,11 +223,10 @@ def collection(session: nox.Session) -> None:
 
     Builds the tarball, installs it into an empty collections path, renders ansible-doc for every
     module and role, and runs tests/collection/fqcn.yml by FQCN from a directory outside the
-    repository against the integration services (started if they are not: inside
+    repository against the integration services (services.sh ensure: inside
     `flock /tmp/mlops-integration.lock`, as the integration session)."""
     install_pinned(session, "requirements/controller.txt")
-    if not INTEGRATION_CONFIG.is_file():
-        session.run(str(REPO / "tests" / "lab" / "services.sh"), "up", external=True)
+    session.run(str(REPO / "tests" / "lab" / "services.sh"), "ensure", external=True)
     work = Path(tempfile.mkdtemp(prefix="mlops-collection-"))
     try:
         collections = work / "collections"

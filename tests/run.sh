@@ -39,7 +39,16 @@ failed=0
 started_all=$SECONDS
 
 finish() {
-  # The integration services (started by the integration or collection stage).
+  # A background scenario still running when the run fails: stop it and remove its instances.
+  if [ -n "${background_pid:-}" ] && kill -0 "$background_pid" 2> /dev/null; then
+    kill -TERM -- "-$background_pid" 2> /dev/null
+    wait "$background_pid" 2> /dev/null
+    local s
+    for s in $background; do
+      [ -f "$logs/molecule-$s.result" ] || molecule destroy -s "$s" >> "$logs/molecule-$s.log" 2>&1
+    done
+  fi
+  # The integration services (started for the integration and collection stages).
   [ -f tests/integration/integration_config.yml ] && tests/lab/services.sh down >> "$logs/services.log" 2>&1
   printf '\n==================== summary ====================\n'
   printf '%s\n' "${summary[@]}"
@@ -123,35 +132,100 @@ stage_setup() {
   stage setup "$rc" $((SECONDS - t0)) 0 0 "toolchain in .venv; $(tail -1 "$logs/lab-build.log" 2> /dev/null)"
 }
 
-stage_molecule() {
-  local t0=$SECONDS s ok=0 took=() rc=0 started
-  # Scenarios are the folders with a molecule.yml (molecule/resources holds what they share).
-  local scenarios=${MOLECULE_SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort | tr '\n' ' ')}
-  for s in $scenarios; do
-    printf '\n==> molecule test -s %s\n' "$s"
-    started=$SECONDS
-    molecule test -s "$s" > "$logs/molecule-$s.log" 2>&1
-    rc=$?
-    took+=("$s $((SECONDS - started))s")
-    if [ "$rc" -ne 0 ]; then
-      tail -60 "$logs/molecule-$s.log"
-      took[-1]+=" FAILED"
-      break
-    fi
-    ok=$((ok + 1))
-  done
-  stage molecule "$rc" $((SECONDS - t0)) "$ok" 0 "scenarios (full test sequence each, idempotence included): ${took[*]}"
+# Scenarios are the folders with a molecule.yml (molecule/resources holds what they share).
+scenarios=${MOLECULE_SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort | tr '\n' ' ')}
+# Scenarios that start right after setup, one after the other, beside the other stages: molecule
+# mostly waits (apt inside the hosts, image loads, servers starting), so the longest scenario
+# overlaps lint, sanity, units, integration, collection and the other scenarios
+# (docs/development.md, "Test runner"). MOLECULE_BACKGROUND="" runs every scenario in order.
+background=${MOLECULE_BACKGROUND-multi_host}
+background_pid=""
+
+# molecule_scenario NAME: `molecule test -s NAME` as a user types it; "RC SECONDS" in
+# tests/output/logs/molecule-NAME.result.
+molecule_scenario() {
+  local t0=$SECONDS rc
+  molecule test -s "$1" > "$logs/molecule-$1.log" 2>&1
+  rc=$?
+  echo "$rc $((SECONDS - t0))" > "$logs/molecule-$1.result"
+  return "$rc"
 }
 
+start_background() {
+  local s lane=()
+  for s in $background; do
+    case " $scenarios " in *" $s "*) lane+=("$s") ;; esac
+  done
+  [ ${#lane[@]} -gt 0 ] || return 0
+  printf '\n==> molecule (in the background): %s\n' "${lane[*]}"
+  rm -f "${lane[@]/#/$logs/molecule-}"
+  # Its own process group, so that a failed run can stop it (finish).
+  export -f molecule_scenario
+  export logs
+  # shellcheck disable=SC2016 # expanded by the lane's own bash
+  setsid bash -c 'for s in "$@"; do molecule_scenario "$s" || exit 1; done' lane "${lane[@]}" &
+  background_pid=$!
+}
+
+# A background scenario that failed ends the run at the next stage boundary.
+check_background() {
+  local result rc took
+  for result in "$logs"/molecule-*.result; do
+    [ -f "$result" ] || continue
+    read -r rc took < "$result"
+    if [ "$rc" -ne 0 ]; then
+      tail -60 "${result%.result}.log"
+      summary+=("$(printf '%-12s %-6s %5ss  %s' molecule FAILED "$took" \
+        "$(basename "${result%.result}") (in the background; exit $rc; logs in tests/output/logs)")")
+      failed=$((failed + 1))
+      finish 1
+    fi
+  done
+}
+
+stage_molecule() {
+  local t0=$SECONDS s ok=0 took=() rc=0 result r secs
+  for s in $scenarios; do
+    case " $background " in *" $s "*) [ -n "$background_pid" ] && continue ;; esac
+    printf '\n==> molecule test -s %s\n' "$s"
+    molecule_scenario "$s" || { rc=$?; tail -60 "$logs/molecule-$s.log"; break; }
+    check_background
+  done
+  if [ -n "$background_pid" ] && [ "$rc" -eq 0 ]; then
+    printf '\n==> waiting for the background scenarios: %s\n' "$background"
+    wait "$background_pid"
+    background_pid=""
+    check_background
+  fi
+  for s in $scenarios; do
+    result=$logs/molecule-$s.result
+    [ -f "$result" ] || continue
+    read -r r secs < "$result"
+    if [ "$r" -eq 0 ]; then ok=$((ok + 1)); took+=("$s ${secs}s"); else took+=("$s ${secs}s FAILED"); fi
+  done
+  stage molecule "$rc" $((SECONDS - t0)) "$ok" 0 \
+    "scenarios (each its whole test sequence, idempotence included): ${took[*]}${background:+; in the background from the end of setup: $background}"
+}
+
+rm -f "$logs"/molecule-*.result
 for stage_name in "${stages[@]}"; do
   case $stage_name in
-    setup) stage_setup ;;
+    setup)
+      stage_setup
+      # Work that waits more than it computes starts now, beside the stages that compute.
+      case " ${stages[*]} " in *" integration "* | *" collection "*)
+        tests/lab/services.sh ensure > "$logs/services.log" 2>&1 &
+        services_pid=$! ;;
+      esac
+      case " ${stages[*]} " in *" molecule "*) start_background ;; esac
+      ;;
     lint) nox_stage lint -s codeqa yamllint antsibull-nox-config ansible-lint ;;
     sanity) nox_stage sanity -t sanity ;;
     units) nox_stage units -s units ;;
-    integration) nox_stage integration -s integration ;;
-    collection) nox_stage collection -s collection ;;
+    integration) wait "${services_pid:-}" 2> /dev/null; nox_stage integration -s integration ;;
+    collection) wait "${services_pid:-}" 2> /dev/null; nox_stage collection -s collection ;;
     molecule) stage_molecule ;;
   esac
+  check_background
 done
 finish 0
