@@ -15,10 +15,12 @@
 # pins of requirements/; environments are reused and reinstalled only when a pin changes.
 # tests/run.sh runs these sessions, the lab builder and molecule in order (docs/development.md).
 
+import concurrent.futures
 import hashlib
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -194,25 +196,41 @@ def integration(session: nox.Session) -> None:
 
     Every target, or those given after --. The services (PostgreSQL, MinIO, MLflow) are started
     unless this checkout's are running (services.sh ensure); they are shared by every checkout on
-    the machine: run it inside `flock /tmp/mlops-integration.lock`."""
+    the machine: run it inside `flock /tmp/mlops-integration.lock`. MLOPS_IT_JOBS targets run at
+    once (default 2; 1 runs them one after the other)."""
     install_pinned(session, "requirements/controller.txt")
     session.run(str(REPO / "tests" / "lab" / "services.sh"), "ensure", external=True)
-    tree = collection_tree(session)
-    shutil.copy2(INTEGRATION_CONFIG, tree.current_path / "tests" / "integration" / INTEGRATION_CONFIG.name)
     env = ansible_test_env(session)
     targets = session.posargs or sorted(p.name for p in (REPO / "tests" / "integration" / "targets").iterdir() if p.is_dir())
-    passed, failed, took = [], [], []
-    with session.chdir(tree.current_path):
-        for target in targets:
-            started = time.monotonic()
-            try:
-                session.run("ansible-test", "integration", target, "--local", "--python", PYTHON, "--color", "no", env=env)
-                passed.append(target)
-            except nox.command.CommandFailed:
-                failed.append(target)
-            took.append(f"{target} {time.monotonic() - started:.0f}s{'' if target in passed else ' FAILED'}")
-    copy_output_back(session, tree)
-    record(session, len(passed), len(failed), f"targets: {', '.join(took)} (real PostgreSQL, MinIO, MLflow)")
+    # Each target in a tree of its own, so that MLOPS_IT_JOBS of them (default 2) run at once:
+    # they share the services but touch only what they create (names with a random part), and
+    # most of their time is spent waiting for servers to start.
+    jobs = max(1, int(os.environ.get("MLOPS_IT_JOBS", "2")))
+    trees = {target: collection_tree(session) for target in targets}
+    for tree in trees.values():
+        shutil.copy2(INTEGRATION_CONFIG, tree.current_path / "tests" / "integration" / INTEGRATION_CONFIG.name)
+    logs = REPO / "tests" / "output" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    run_env = {**os.environ, **{k: v for k, v in session.env.items() if v is not None}, **env}
+
+    def run_target(target: str) -> tuple[int, float]:
+        started = time.monotonic()
+        command = ["ansible-test", "integration", target, "--local", "--python", PYTHON, "--color", "no"]
+        with open(logs / f"integration-{target}.log", "w", encoding="utf-8") as log:
+            rc = subprocess.run(command, cwd=trees[target].current_path, env=run_env, stdout=log, stderr=subprocess.STDOUT, check=False).returncode  # noqa: S603
+        return rc, time.monotonic() - started
+
+    session.log(f"{len(targets)} targets, {jobs} at a time; each one's output in tests/output/logs/integration-TARGET.log")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = dict(zip(targets, pool.map(run_target, targets), strict=True))
+    failed = [target for target, (rc, _) in results.items() if rc != 0]
+    for target, (rc, took) in results.items():
+        session.log(f"integration target {target}: {'ok' if rc == 0 else f'FAILED (exit {rc})'} in {took:.0f}s")
+        if rc != 0:
+            print("".join((logs / f"integration-{target}.log").read_text(encoding="utf-8").splitlines(keepends=True)[-60:]))
+        copy_output_back(session, trees[target])
+    took = ", ".join(f"{target} {t:.0f}s{'' if rc == 0 else ' FAILED'}" for target, (rc, t) in results.items())
+    record(session, len(targets) - len(failed), len(failed), f"targets ({jobs} at a time): {took} (real PostgreSQL, MinIO, MLflow)")
     if failed:
         session.error(f"integration targets failed: {', '.join(failed)}")
 

@@ -14,6 +14,8 @@
 #   tests/run.sh                   everything
 #   tests/run.sh lint units        only these stages (setup always runs)
 #   MOLECULE_SCENARIOS="default"   restrict the molecule stage
+#   MOLECULE_BACKGROUND=""         no scenario in the background (default: multi_host)
+#   MLOPS_IT_JOBS=1                integration targets one at a time (default: 2 at once)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 repo=$PWD
