@@ -95,8 +95,8 @@ def site_collections() -> str:
 def collection_tree(session: nox.Session):
     """antsibull-nox's copy of the collection in an ansible_collections/mlops/mlflow tree (what
     ansible-test needs), with its dependency community.docker linked next to it. The sanity
-    and units environments have ansible-core alone: community.docker comes from the ansible
-    package of the environment running nox (no Galaxy here)."""
+    environments have ansible-core alone: community.docker comes from the ansible package of
+    the environment running nox (no Galaxy here)."""
     saved = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
     os.environ["ANSIBLE_COLLECTIONS_PATH"] = site_collections()
     try:
