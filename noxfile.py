@@ -223,7 +223,7 @@ def integration(session: nox.Session) -> None:
     session.log(f"{len(targets)} targets, {jobs} at a time; each one's output in tests/output/logs/integration-TARGET.log")
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         results = dict(zip(targets, pool.map(run_target, targets), strict=True))
-    failed = [target for target, (rc, _) in results.items() if rc != 0]
+    failed = [target for target, result in results.items() if result[0] != 0]
     for target, (rc, took) in results.items():
         session.log(f"integration target {target}: {'ok' if rc == 0 else f'FAILED (exit {rc})'} in {took:.0f}s")
         if rc != 0:
