@@ -1,240 +1,233 @@
 #!/usr/bin/env bash
-# The whole test suite, in order, stopping at the first failure:
-#   setup (toolchain, Docker engine, lab images) -> lint -> sanity (each ansible-core line)
-#   -> units -> integration (real PostgreSQL, MinIO, MLflow) -> collection build
-#   -> molecule (every scenario).
+# The whole test suite, stopping at the first failure:
+#   setup        scripts/bootstrap.sh test (.venv with the pinned nox, molecule, ansible) and
+#                tests/lab/build.sh (Docker engine, lab images)
+#   lint         nox: codeqa (ruff), yamllint, antsibull-nox-config, ansible-lint
+#   sanity       nox: ansible-test sanity for each supported ansible-core line
+#   units        nox: pytest tests/unit
+#   integration  nox: ansible-test integration against tests/lab/services.sh
+#   collection   nox: the built tarball installed, ansible-doc, an FQCN playbook from outside
+#   molecule     `molecule test -s NAME` for every scenario, exactly as a user types it
+# The sessions are noxfile.py's (nox -l); each makes its own environment under .nox/.
 # Ends with what ran, the counts and each stage's wall time. Logs: tests/output/logs/.
 #
 #   tests/run.sh                   everything
 #   tests/run.sh lint units        only these stages (setup always runs)
 #   MOLECULE_SCENARIOS="default"   restrict the molecule stage
+#   MOLECULE_BACKGROUND=""         no scenario in the background (default: multi_host)
+#   MLOPS_IT_JOBS=1                integration targets one at a time (default: 2 at once)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 repo=$PWD
 logs=$repo/tests/output/logs
+results=$repo/tests/output/results
 mkdir -p "$logs"
 # One run at a time: the stages share the integration services and the molecule instances.
 exec 8> "$repo/tests/output/run.lock"
 flock -n 8 || { echo "tests/run.sh: another run is in progress in this checkout; waiting" >&2; flock 8; }
-export MLOPS_LAB_CACHE=${MLOPS_LAB_CACHE:-$HOME/.cache/mlops-mlflow-lab}
-export PATH=$repo/.venv/bin:$PATH
-export ANSIBLE_FORCE_COLOR=false PY_COLORS=0
+# What `. .venv/bin/activate` gives a user: nox, molecule and ansible from .venv.
+export PATH=$repo/.venv/bin:$PATH VIRTUAL_ENV=$repo/.venv
+export ANSIBLE_FORCE_COLOR=false PY_COLORS=0 NO_COLOR=1
 
 all_stages=(setup lint sanity units integration collection molecule)
 if [ $# -gt 0 ]; then stages=(setup "$@"); else stages=("${all_stages[@]}"); fi
-# ansible-core lines checked by sanity, each in its own venv (requirements/sanity-LINE.txt):
-# ansible-test --requirements installs its pinned linters there. Scenarios and
-# integration run on the newest line, the one in requirements/controller.txt.
-sanity_lines=(2.21 2.20)
+for stage in "${stages[@]}"; do
+  case " ${all_stages[*]} " in *" $stage "*) ;; *) echo "unknown stage $stage (stages: ${all_stages[*]})" >&2; exit 2 ;; esac
+done
 
-declare -a summary=()
+summary=()
 passed=0
 failed=0
-started_all=$(date +%s)
-
-note() { printf '\n==> %s\n' "$*"; }
-record() { summary+=("$(printf '%-12s %-6s %5ss  %s' "$1" "$2" "$3" "$4")"); }
+started_all=$SECONDS
 
 finish() {
-  local status=$1
-  # The integration services (started by the integration or collection stage).
+  # A background scenario still running when the run fails: stop it and remove its instances.
+  if [ -n "${background_pid:-}" ] && kill -0 "$background_pid" 2> /dev/null; then
+    kill -TERM -- "-$background_pid" 2> /dev/null
+    wait "$background_pid" 2> /dev/null
+    local s
+    for s in $background; do
+      [ -f "$logs/molecule-$s.result" ] || molecule destroy -s "$s" >> "$logs/molecule-$s.log" 2>&1
+    done
+  fi
+  # The integration services (started for the integration and collection stages).
   [ -f tests/integration/integration_config.yml ] && tests/lab/services.sh down >> "$logs/services.log" 2>&1
   printf '\n==================== summary ====================\n'
   printf '%s\n' "${summary[@]}"
-  printf 'total wall time: %ss\n' $(( $(date +%s) - started_all ))
+  printf 'total wall time: %ss\n' $((SECONDS - started_all))
   printf '%s passed, %s failed\n' "$passed" "$failed"
-  exit "$status"
+  exit "$1"
 }
 
-# stage_begin NAME / stage_end NAME STATUS: time a stage and record the detail line the
-# stage function leaves in $detail; a failed stage ends the run.
-stage_begin() {
-  note "stage $1"
-  detail=""
-  stage_t0=$(date +%s)
-  stage_failed_before=$failed
-}
-
-stage_end() {
-  local name=$1 rc=$2 took
-  took=$(( $(date +%s) - stage_t0 ))
+# stage NAME RC SECONDS P F DETAIL: one summary line; a failed stage ends the run.
+stage() {
+  local name=$1 rc=$2 took=$3 p=$4 f=$5 detail=$6
+  passed=$((passed + p))
+  failed=$((failed + f))
   if [ "$rc" -eq 0 ]; then
-    record "$name" ok "$took" "$detail"
-  else
-    record "$name" FAILED "$took" "$detail (exit $rc; logs in tests/output/logs)"
-    # Count the stage itself when it did not count its own failures.
-    [ "$failed" -gt "$stage_failed_before" ] || failed=$((failed + 1))
-    finish 1
+    summary+=("$(printf '%-12s %-6s %5ss  %s' "$name" ok "$took" "$detail")")
+    return 0
   fi
+  # A stage that failed without counting a failure still counts one.
+  [ "$f" -gt 0 ] || failed=$((failed + 1))
+  summary+=("$(printf '%-12s %-6s %5ss  %s' "$name" FAILED "$took" "$detail (exit $rc; logs in tests/output/logs)")")
+  finish 1
+}
+
+# nox_stage NAME NOX-ARGS...: the sessions' output goes to tests/output/logs/NAME.log; counts
+# and details come from nox's report and the result line each of our sessions leaves
+# (noxfile.py: record); a session that leaves none counts as one check.
+nox_stage() {
+  local name=$1 t0=$SECONDS rc counts
+  shift
+  printf '\n==> %s: nox %s\n' "$name" "$*"
+  rm -rf "$results"
+  nox --no-color --report "$logs/$name.json" "$@" > "$logs/$name.log" 2>&1
+  rc=$?
+  [ "$rc" -eq 0 ] || tail -60 "$logs/$name.log"
+  counts=$(python - "$logs/$name.json" "$results" <<'EOF'
+import json
+import sys
+from pathlib import Path
+
+report, results = sys.argv[1], Path(sys.argv[2])
+passed = failed = 0
+details = []
+try:
+    sessions = json.loads(Path(report).read_text())["sessions"]
+except (OSError, ValueError, KeyError):
+    sessions = []
+for session in sessions:
+    line = results / f"{session['name']}.txt"
+    if line.is_file():
+        p, f, detail = line.read_text().strip().split(" ", 2)
+        passed, failed = passed + int(p), failed + int(f)
+        details.append(f"{session['name']}: {detail}")
+    elif session["result"] == "success":
+        passed += 1
+        details.append(f"{session['name']} ok")
+    elif session["result"] == "failed":
+        failed += 1
+        details.append(f"{session['name']} FAILED")
+print(passed, failed, "; ".join(details) or "no session ran")
+EOF
+)
+  local p f detail
+  read -r p f detail <<< "$counts"
+  stage "$name" "$rc" $((SECONDS - t0)) "$p" "$f" "$detail"
 }
 
 stage_setup() {
-  scripts/bootstrap.sh test > "$logs/bootstrap.log" 2>&1 || { tail -30 "$logs/bootstrap.log"; return 1; }
+  local t0=$SECONDS rc=0
+  printf '\n==> setup: scripts/bootstrap.sh test, tests/lab/build.sh\n'
+  scripts/bootstrap.sh test > "$logs/bootstrap.log" 2>&1 || { tail -30 "$logs/bootstrap.log"; rc=1; }
   # ansible-test's sanity test of shell scripts needs the shellcheck tool.
-  if ! command -v shellcheck >/dev/null 2>&1; then
-    apt-get update -qq > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck > /dev/null || return 1
+  if [ "$rc" -eq 0 ] && ! command -v shellcheck > /dev/null 2>&1; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; } > "$logs/apt-shellcheck.log" 2>&1 \
+      || { tail -20 "$logs/apt-shellcheck.log"; rc=1; }
   fi
-  local line venv
-  for line in "${sanity_lines[@]}"; do
-    venv=$repo/.venv-sanity-$line
-    if [ ! -x "$venv/bin/ansible-test" ] || ! cmp -s "requirements/sanity-$line.txt" "$venv/.requirements"; then
-      "$repo/.venv/bin/python" -m venv --clear "$venv" \
-        && "$venv/bin/pip" install -q --disable-pip-version-check -r "requirements/sanity-$line.txt" \
-        && cp "requirements/sanity-$line.txt" "$venv/.requirements" || return 1
-    fi
-  done
-  # 8>&-: an engine that build.sh starts must not inherit the run lock.
-  tests/lab/build.sh 2>&1 8>&- | tee "$logs/lab-build.log"
-  [ "${PIPESTATUS[0]}" -eq 0 ] || return 1
-  detail="venvs ready; lab: $(grep -cE ' (built|reused|pulled) ' "$logs/lab-build.log") images ($(grep -cE ' (built|pulled) ' "$logs/lab-build.log") built or pulled)"
-  return 0  # grep -c finding nothing built must not fail the stage
+  if [ "$rc" -eq 0 ]; then
+    # 8>&-: an engine that build.sh starts must not inherit the run lock.
+    tests/lab/build.sh 2>&1 8>&- | tee "$logs/lab-build.log"
+    rc=${PIPESTATUS[0]}
+  fi
+  stage setup "$rc" $((SECONDS - t0)) 0 0 "toolchain in .venv; $(tail -1 "$logs/lab-build.log" 2> /dev/null)"
 }
 
-stage_lint() {
-  local rc=0
-  yamllint -s . > "$logs/yamllint.log" 2>&1 || { cat "$logs/yamllint.log"; rc=1; }
-  ansible-lint --profile production > "$logs/ansible-lint.log" 2>&1 || { tail -40 "$logs/ansible-lint.log"; rc=1; }
-  ruff check . > "$logs/ruff.log" 2>&1 || { cat "$logs/ruff.log"; rc=1; }
-  detail="yamllint, ansible-lint (production), ruff"
-  if [ "$rc" -eq 0 ]; then passed=$((passed + 3)); else failed=$((failed + 1)); fi
+# Scenarios are the folders with a molecule.yml (molecule/resources holds what they share).
+scenarios=${MOLECULE_SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort | tr '\n' ' ')}
+# Scenarios that start right after setup, one after the other, beside the other stages: molecule
+# mostly waits (apt inside the hosts, image loads, servers starting), so the longest scenario
+# overlaps lint, sanity, units, integration, collection and the other scenarios
+# (docs/development.md, "Test runner"). MOLECULE_BACKGROUND="" runs every scenario in order.
+background=${MOLECULE_BACKGROUND-multi_host}
+background_pid=""
+
+# molecule_scenario NAME: `molecule test -s NAME` as a user types it; "RC SECONDS" in
+# tests/output/logs/molecule-NAME.result.
+molecule_scenario() {
+  local t0=$SECONDS rc
+  molecule test -s "$1" > "$logs/molecule-$1.log" 2>&1
+  rc=$?
+  echo "$rc $((SECONDS - t0))" > "$logs/molecule-$1.result"
   return "$rc"
 }
 
-stage_sanity() {
-  local line venv count total=0 ran=()
-  for line in "${sanity_lines[@]}"; do
-    venv=$repo/.venv-sanity-$line
-    local version
-    version=$("$venv/bin/ansible" --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p')
-    tests/ansible-test.sh --venv "$venv" sanity --local --requirements --python 3.12 --color no \
-      > "$logs/sanity-$version.log" 2>&1
-    local rc=$?
-    count=$(grep -c '^Running sanity test' "$logs/sanity-$version.log")
+start_background() {
+  local s lane=()
+  for s in $background; do
+    case " $scenarios " in *" $s "*) lane+=("$s") ;; esac
+  done
+  [ ${#lane[@]} -gt 0 ] || return 0
+  printf '\n==> molecule (in the background): %s\n' "${lane[*]}"
+  rm -f "${lane[@]/#/$logs/molecule-}"
+  # Its own process group, so that a failed run can stop it (finish).
+  export -f molecule_scenario
+  export logs
+  # shellcheck disable=SC2016 # expanded by the lane's own bash
+  setsid bash -c 'for s in "$@"; do molecule_scenario "$s" || exit 1; done' lane "${lane[@]}" &
+  background_pid=$!
+}
+
+# A background scenario that failed ends the run at the next stage boundary.
+check_background() {
+  local result rc took
+  for result in "$logs"/molecule-*.result; do
+    [ -f "$result" ] || continue
+    read -r rc took < "$result"
     if [ "$rc" -ne 0 ]; then
-      grep -E '^(ERROR|FATAL)|: (E|W)[0-9]' "$logs/sanity-$version.log" | head -40
-      detail="ansible-core $version: failed"
-      return 1
-    fi
-    total=$((total + count))
-    ran+=("$version: $count tests")
-  done
-  passed=$((passed + total))
-  detail="ansible-core ${ran[*]}"
-}
-
-stage_units() {
-  pytest -q -p no:cacheprovider --junitxml="$logs/units.xml" tests/unit > "$logs/units.log" 2>&1
-  local rc=$?
-  tail -5 "$logs/units.log"
-  local line
-  line=$(tail -1 "$logs/units.log")
-  local p f
-  p=$(grep -oE '[0-9]+ passed' <<<"$line" | cut -d' ' -f1)
-  f=$(grep -oE '[0-9]+ failed' <<<"$line" | cut -d' ' -f1)
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-  detail="pytest: ${p:-0} passed, ${f:-0} failed"
-  return "$rc"
-}
-
-stage_integration() {
-  tests/lab/services.sh up > "$logs/services.log" 2>&1 || { tail -30 "$logs/services.log"; return 1; }
-  local targets ok=0 bad=0 t
-  targets=$(find tests/integration/targets -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort)
-  for t in $targets; do
-    if tests/ansible-test.sh integration "$t" --local --python 3.12 --color no > "$logs/integration-$t.log" 2>&1; then
-      ok=$((ok + 1)); echo "  $t: ok"
-    else
-      bad=$((bad + 1)); echo "  $t: FAILED"; tail -40 "$logs/integration-$t.log"
+      tail -60 "${result%.result}.log"
+      summary+=("$(printf '%-12s %-6s %5ss  %s' molecule FAILED "$took" \
+        "$(basename "${result%.result}") (in the background; exit $rc; logs in tests/output/logs)")")
+      failed=$((failed + 1))
+      finish 1
     fi
   done
-  passed=$((passed + ok)); failed=$((failed + bad))
-  detail="$ok targets passed, $bad failed (real PostgreSQL, MinIO, MLflow)"
-  [ "$bad" -eq 0 ]
-}
-
-# The collection as users get it: build the tarball, install it into an empty path, run a
-# playbook from outside the repository that uses modules and roles by FQCN.
-stage_collection() {
-  local work config=$repo/tests/integration/integration_config.yml
-  # The FQCN playbook talks to the integration services; the integration stage leaves them up.
-  if [ ! -f "$config" ]; then
-    tests/lab/services.sh up > "$logs/services.log" 2>&1 || { tail -30 "$logs/services.log"; return 1; }
-  fi
-  work=$(mktemp -d)
-  ansible-galaxy collection build --force --output-path "$work" > "$logs/collection.log" 2>&1 || { cat "$logs/collection.log"; return 1; }
-  # A configuration of its own, so the repository's ansible.cfg (.collections) plays no part.
-  printf '[defaults]\ncollections_path = %s\n' "$work/collections" > "$work/ansible.cfg"
-  (cd "$work" && ANSIBLE_CONFIG="$work/ansible.cfg" ansible-galaxy collection install --offline --no-deps --force \
-    -p "$work/collections" "$work"/mlops-mlflow-*.tar.gz) >> "$logs/collection.log" 2>&1 \
-    || { cat "$logs/collection.log"; return 1; }
-  [ -f "$work/collections/ansible_collections/mlops/mlflow/MANIFEST.json" ] \
-    || { echo "the tarball did not install into $work/collections"; cat "$logs/collection.log"; return 1; }
-  local rc=0 plugin
-  (
-    cd "$work" || exit 1
-    export ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_CONFIG="$work/ansible.cfg" ANSIBLE_NOCOLOR=1
-    # ansible-doc renders every module and role of the installed collection.
-    for plugin in s3_bucket postgresql_database registry_check; do
-      ansible-doc "mlops.mlflow.$plugin" > "$work/doc-$plugin.txt" || exit 1
-      grep -q '^EXAMPLES' "$work/doc-$plugin.txt" && grep -q '^RETURN VALUES' "$work/doc-$plugin.txt" || { echo "ansible-doc mlops.mlflow.$plugin lacks EXAMPLES or RETURN"; exit 1; }
-    done
-    for plugin in docker backend_store artifact_store tracking_server; do
-      ansible-doc -t role "mlops.mlflow.$plugin" > "$work/doc-role-$plugin.txt" || exit 1
-    done
-    cp "$repo/tests/collection/fqcn.yml" "$work/fqcn.yml"
-    ansible-playbook -i localhost, -c local -e "@$config" fqcn.yml
-  ) >> "$logs/collection.log" 2>&1 || rc=$?
-  [ "$rc" -eq 0 ] || tail -40 "$logs/collection.log"
-  local recap
-  recap=$(grep -E '^localhost +:' "$logs/collection.log" | tail -1 | tr -s ' ')
-  detail="$(basename "$work"/mlops-mlflow-*.tar.gz) installs; ansible-doc for 3 modules and 4 roles; FQCN playbook from outside the repo (${recap#localhost : })"
-  rm -rf "$work"
-  [ "$rc" -eq 0 ] && passed=$((passed + 1))
-  return "$rc"
 }
 
 stage_molecule() {
-  local scenarios s ok=0 bad=0 idem=()
-  # Scenarios are the folders with a molecule.yml (molecule/resources holds what they share).
-  scenarios=${MOLECULE_SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort | tr '\n' ' ')}
+  local t0=$SECONDS s ok=0 took=() rc=0 result r secs
   for s in $scenarios; do
-    local t0 rc took
-    t0=$(date +%s)
-    molecule test -s "$s" > "$logs/molecule-$s.log" 2>&1
-    rc=$?
-    took=$(( $(date +%s) - t0 ))
-    # molecule 26 logs "idempotence: Executed: Successful"; older ones "Idempotence completed successfully".
-    if grep -qE 'Idempotence completed successfully|idempotence: Executed: Successful' "$logs/molecule-$s.log"; then
-      idem+=("$s: changed=0")
-    elif grep -qE 'Idempotence test failed|idempotence: Executed: Failed' "$logs/molecule-$s.log"; then
-      idem+=("$s: NOT idempotent")
-    fi
-    if [ "$rc" -eq 0 ]; then
-      ok=$((ok + 1)); echo "  $s: ok (${took}s)"
-    else
-      bad=$((bad + 1)); echo "  $s: FAILED (${took}s)"; tail -60 "$logs/molecule-$s.log"
-      break
-    fi
+    case " $background " in *" $s "*) [ -n "$background_pid" ] && continue ;; esac
+    printf '\n==> molecule test -s %s\n' "$s"
+    molecule_scenario "$s" || { rc=$?; tail -60 "$logs/molecule-$s.log"; break; }
+    check_background
   done
-  passed=$((passed + ok)); failed=$((failed + bad))
-  detail="$ok scenarios passed, $bad failed; idempotence: ${idem[*]:-none ran}"
-  [ "$bad" -eq 0 ]
+  if [ -n "$background_pid" ] && [ "$rc" -eq 0 ]; then
+    printf '\n==> waiting for the background scenarios: %s\n' "$background"
+    wait "$background_pid"
+    background_pid=""
+    check_background
+  fi
+  for s in $scenarios; do
+    result=$logs/molecule-$s.result
+    [ -f "$result" ] || continue
+    read -r r secs < "$result"
+    if [ "$r" -eq 0 ]; then ok=$((ok + 1)); took+=("$s ${secs}s"); else took+=("$s ${secs}s FAILED"); fi
+  done
+  stage molecule "$rc" $((SECONDS - t0)) "$ok" 0 \
+    "scenarios (each its whole test sequence, idempotence included): ${took[*]}${background:+; in the background from the end of setup: $background}"
 }
 
-for stage in "${stages[@]}"; do
-  case " ${all_stages[*]} " in *" $stage "*) ;; *) echo "unknown stage $stage" >&2; exit 2 ;; esac
-done
-for stage in "${stages[@]}"; do
-  stage_begin "$stage"
-  case $stage in
-    setup) stage_setup ;;
-    lint) stage_lint ;;
-    sanity) stage_sanity ;;
-    units) stage_units ;;
-    integration) stage_integration ;;
-    collection) stage_collection ;;
+rm -f "$logs"/molecule-*.result
+for stage_name in "${stages[@]}"; do
+  case $stage_name in
+    setup)
+      stage_setup
+      # Work that waits more than it computes starts now, beside the stages that compute.
+      case " ${stages[*]} " in *" integration "* | *" collection "*)
+        tests/lab/services.sh ensure > "$logs/services.log" 2>&1 &
+        services_pid=$! ;;
+      esac
+      case " ${stages[*]} " in *" molecule "*) start_background ;; esac
+      ;;
+    lint) nox_stage lint -s codeqa yamllint antsibull-nox-config ansible-lint ;;
+    sanity) nox_stage sanity -t sanity ;;
+    units) nox_stage units -s units ;;
+    integration) wait "${services_pid:-}" 2> /dev/null; nox_stage integration -s integration ;;
+    collection) wait "${services_pid:-}" 2> /dev/null; nox_stage collection -s collection ;;
     molecule) stage_molecule ;;
   esac
-  stage_end "$stage" $?
+  check_background
 done
 finish 0

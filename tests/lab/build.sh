@@ -52,9 +52,11 @@ flock -n 9 || { echo "build.sh: waiting for another build.sh run to finish" >&2;
 started=$(date +%s%N)
 die() { echo "build.sh: $*" >&2; exit 1; }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+declare -A counted=()
 report() { # NAME STATUS START_NS
   local ms
   ms=$(ms_since "$3")
+  counted[$2]=$(( ${counted[$2]:-0} + 1 ))
   printf '%-58s %-7s %4d.%ds\n' "$1" "$2" $((ms / 1000)) $((ms % 1000 / 100))
 }
 # run_logged LOGNAME CMD...: output to the log; on failure, its tail and exit.
@@ -344,4 +346,7 @@ save_archive minio "$artifact_store_image"
 save_archive python "$tracking_server_base_image"
 save_archive mlflow-server "$mlflow_server_image"
 save_archive haproxy "$load_balancer_image"
-printf 'lab ready in %ds (cache %s)\n' $(( $(ms_since "$started") / 1000 )) "$cache"
+# The last line is what tests/run.sh shows in its summary.
+printf 'lab ready in %ds: %d images (%d built, %d pulled, %d reused), %d archives saved, %d unchanged (cache %s)\n' \
+  $(( $(ms_since "$started") / 1000 )) $(( ${counted[built]:-0} + ${counted[pulled]:-0} + ${counted[reused]:-0} )) \
+  "${counted[built]:-0}" "${counted[pulled]:-0}" "${counted[reused]:-0}" "${counted[saved]:-0}" "${counted[unchanged]:-0}" "$cache"

@@ -3,6 +3,9 @@
 #   tests/lab/services.sh up     (re)create PostgreSQL, MinIO and MLflow on network mlops-it,
 #                                ports on 127.0.0.1 only, fresh random secrets, and write
 #                                tests/integration/integration_config.yml
+#   tests/lab/services.sh ensure the services of the last `up` from this checkout if they still
+#                                run and answer (another checkout may have replaced them),
+#                                else `up`: what the nox sessions integration and collection call
 #   tests/lab/services.sh down   remove the containers, their volumes and the network
 # Images come from tests/lab/build.sh; their names from the role defaults.
 set -euo pipefail
@@ -118,10 +121,13 @@ EOF
   wait_for "MLflow's API for Host 127.0.0.1:$mlflow_port" 90 "$mlflow" \
     http_ok "http://127.0.0.1:$mlflow_port/api/2.0/mlflow/experiments/search?max_results=1"
 
+  local ids
+  ids=$(container_ids)
   umask 077
   cat > "$config" <<EOF
 ---
 # Written by tests/lab/services.sh up; removed by down. Secrets are fresh on every up.
+# containers: $ids
 mlops_it_s3_endpoint_url: "http://127.0.0.1:$s3_port"
 mlops_it_s3_access_key: "$s3_access_key"
 mlops_it_s3_secret_key: "$s3_secret_key"
@@ -137,8 +143,27 @@ EOF
   echo "services up; variables in ${config#"$repo"/}"
 }
 
+# The IDs of the three containers, running ones only.
+container_ids() {
+  docker inspect -f '{{if .State.Running}}{{.Id}}{{end}}' "$pg" "$minio" "$mlflow" 2> /dev/null | tr '\n' ' '
+}
+
+# The services this checkout's integration_config.yml describes are the ones running, and answer.
+current() {
+  local ids
+  [ -f "$config" ] || return 1
+  ids=$(container_ids)
+  [ "$(sed -n 's/^# containers: //p' "$config")" = "$ids" ] && [ "$(wc -w <<< "$ids")" -eq 3 ] \
+    && http_ok "http://127.0.0.1:$mlflow_port/api/2.0/mlflow/experiments/search?max_results=1" \
+    && http_ok "http://127.0.0.1:$s3_port/minio/health/live" \
+    && docker exec "$pg" pg_isready -q --host=127.0.0.1 --username=postgres > /dev/null 2>&1
+}
+
 case "${1:-}" in
   up) t0=$SECONDS; up; echo "up in $((SECONDS - t0))s" ;;
+  ensure)
+    if current; then echo "services up (reused: they run and answer, as ${config#"$repo"/} says)"
+    else t0=$SECONDS; up; echo "up in $((SECONDS - t0))s"; fi ;;
   down) down; echo "services down" ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+  *) echo "usage: $0 up|ensure|down" >&2; exit 2 ;;
 esac

@@ -42,7 +42,7 @@ def test_entry_point_names_the_factory_for_s3():
     project = tomllib.loads((PLUGIN_DIR / "pyproject.toml").read_text())
     entry = project["project"]["entry-points"]["mlflow.artifact_repository"]
     assert entry == {"s3": "mlops_mlflow_artifacts:s3_artifact_repository"}
-    module, attribute = entry["s3"].split(":")
+    module, attribute = entry["s3"].split(":", 1)
     assert getattr(import_module(module), attribute) is plugin.s3_artifact_repository
 
 
