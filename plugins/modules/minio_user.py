@@ -357,7 +357,7 @@ def plan_present(state, params):
     wanted = wanted_policies(params)
     if wanted is not None:
         plan["attach"] = [p for p in wanted if p not in current_policies]
-        plan["detach"] = [p for p in current_policies if p not in wanted]
+        plan["detach"] = sorted(p for p in current_policies if p not in wanted)
         if plan["attach"]:
             plan["actions"].append("attach %s %s to user '%s'" % (_policy_word(plan["attach"]), _quoted(plan["attach"]), name))
         if plan["detach"]:
