@@ -174,10 +174,11 @@ stage_collection() {
     cd "$work" || exit 1
     export ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_CONFIG="$work/ansible.cfg" ANSIBLE_NOCOLOR=1
     # ansible-doc renders every module and role of the installed collection.
-    for plugin in s3_bucket postgresql_database registry_check; do
+    for plugin in s3_bucket postgresql_database registry_check minio_user; do
       ansible-doc "mlops.mlflow.$plugin" > "$work/doc-$plugin.txt" || exit 1
       grep -q '^EXAMPLES' "$work/doc-$plugin.txt" && grep -q '^RETURN VALUES' "$work/doc-$plugin.txt" || { echo "ansible-doc mlops.mlflow.$plugin lacks EXAMPLES or RETURN"; exit 1; }
     done
+    ansible-doc -t filter mlops.mlflow.object_access_policy > "$work/doc-filter-object_access_policy.txt" || exit 1
     for plugin in docker backend_store artifact_store tracking_server; do
       ansible-doc -t role "mlops.mlflow.$plugin" > "$work/doc-role-$plugin.txt" || exit 1
     done
@@ -187,7 +188,7 @@ stage_collection() {
   [ "$rc" -eq 0 ] || tail -40 "$logs/collection.log"
   local recap
   recap=$(grep -E '^localhost +:' "$logs/collection.log" | tail -1 | tr -s ' ')
-  detail="$(basename "$work"/mlops-mlflow-*.tar.gz) installs; ansible-doc for 3 modules and 4 roles; FQCN playbook from outside the repo (${recap#localhost : })"
+  detail="$(basename "$work"/mlops-mlflow-*.tar.gz) installs; ansible-doc for 4 modules, 1 filter and 4 roles; FQCN playbook from outside the repo (${recap#localhost : })"
   rm -rf "$work"
   [ "$rc" -eq 0 ] && passed=$((passed + 1))
   return "$rc"

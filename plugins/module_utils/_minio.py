@@ -166,7 +166,8 @@ def policy_matches(current, wanted):
     """Whether the policy MinIO holds (as it hands it back) means the same as the one wanted.
 
     MinIO reformats a stored policy: single values become lists, actions and condition
-    values are sorted, an empty Sid is dropped. Equal meaning is equal here.
+    values come back in any order (a new one on each read), an empty Sid is dropped. Equal
+    meaning is equal here.
     """
     return current is not None and policies_equal(current, wanted)
 

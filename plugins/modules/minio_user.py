@@ -95,7 +95,8 @@ options:
         MinIO uses; C(Version) must be V(2012-10-17).
       - The policy is created, or replaced when it differs. It is compared with the policy MinIO
         holds by meaning, not as text. MinIO hands policies back reformatted (single values as
-        lists, sorted actions, empty C(Sid) dropped), which does not count as a change.
+        lists, actions and condition values in any order, empty C(Sid) dropped), which does not
+        count as a change.
       - A policy document serves every user it is attached to; changing it changes them all.
     type: json
   policies:

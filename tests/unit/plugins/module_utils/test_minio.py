@@ -25,12 +25,13 @@ from ansible_collections.mlops.mlflow.plugins.module_utils._minio import (
 )
 
 # object_access_policy('mlflow', 'art') as MinIO (2026-02 build) hands it back from
-# info-canned-policy: condition values reordered, a Sid kept, an empty Sid dropped.
+# info-canned-policy: actions and condition values in an order of its own (another one on
+# each read: they are sets in MinIO), a Sid kept, an empty Sid dropped.
 MINIO_FORM = json.loads(
-    '{"Version": "2012-10-17", "Statement": [{"Sid": "Location", "Effect": "Allow", "Action": ["s3:GetBucketLocation", '
-    '"s3:ListBucketMultipartUploads"], "Resource": ["arn:aws:s3:::mlflow"]}, {"Effect": "Allow", "Action": ["s3:ListBucket"], '
+    '{"Version": "2012-10-17", "Statement": [{"Sid": "Location", "Effect": "Allow", "Action": ["s3:ListBucketMultipartUploads", '
+    '"s3:GetBucketLocation"], "Resource": ["arn:aws:s3:::mlflow"]}, {"Effect": "Allow", "Action": ["s3:ListBucket"], '
     '"Resource": ["arn:aws:s3:::mlflow"], "Condition": {"StringLike": {"s3:prefix": ["art/*", "art"]}}}, {"Effect": "Allow", '
-    '"Action": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"], '
+    '"Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListMultipartUploadParts"], '
     '"Resource": ["arn:aws:s3:::mlflow/art/*"]}]}'
 )
 
