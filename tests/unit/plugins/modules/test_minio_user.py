@@ -51,8 +51,8 @@ def user(exists=True, enabled=True, policies=("mlflow-artifacts",)):
     return dict(name="mlflow", exists=True, enabled=enabled, policies=list(policies))
 
 
-def policy(exists=True, document=POLICY_AS_STORED):
-    return dict(name="mlflow-artifacts", exists=exists, document=document if exists else None)
+def policy(exists=True, document=None):
+    return dict(name="mlflow-artifacts", exists=exists, document=(document or POLICY_AS_STORED) if exists else None)
 
 
 def state(u=None, p="default", *, secret_matches=True, missing_policies=(), policy_users=(), policy_groups=()):
