@@ -233,8 +233,10 @@ def error_code(exc):
             doc = None
         if isinstance(doc, dict) and doc.get("Code"):
             return str(doc["Code"]), str(doc.get("Message") or ""), _int_or_none(status)
-        # Not MinIO's admin API answering (a proxy, AWS S3, another S3 store): its status only.
-        return "HTTP %s" % status, " ".join(str(body).split())[:200], _int_or_none(status)
+        # Not MinIO's admin API answering (a proxy, AWS S3, another S3 store): its status and
+        # the start of what it said.
+        snippet = " ".join(str(body).split())
+        return "HTTP %s" % status, snippet if len(snippet) <= 120 else snippet[:120] + "...", _int_or_none(status)
     code = getattr(exc, "code", None)
     if code and hasattr(exc, "message"):  # S3Error
         response = getattr(exc, "response", None)
@@ -265,7 +267,8 @@ def error_hint(code, status, endpoint):
     if code in _LOGIN_REJECTED:
         return "the login credentials were rejected: check login_access_key and login_secret_key"
     if code in ("AccessDenied", "XMinioAdminAccessDenied"):
-        return "login_access_key may not do this: log in as MinIO's root user or a user whose policy allows the admin:*User* and admin:*Polic* actions"
+        return ("login_access_key may not do this: log in as MinIO's root user, or as a user with the admin actions that "
+                "ansible-doc mlops.mlflow.minio_user lists under login_access_key")
     if code == "XMinioAdminInvalidSecretKey":
         return "set secret_key to at least %d characters" % SECRET_KEY_MIN_LENGTH
     if code in ("XMinioMalformedIAMPolicy", "MalformedPolicy", "XMinioAdminNoSuchPolicy"):

@@ -279,6 +279,12 @@ def test_non_minio_answer_is_named_by_its_status():
     assert "does not answer MinIO's admin API" in text
 
 
+def test_a_long_foreign_answer_is_cut():
+    _code, message, _status = error_code(FakeAdminError("403", "<p>" + "x" * 500 + "</p>"))
+    assert len(message) == 123
+    assert message.endswith("...")
+
+
 def test_message_names_action_object_endpoint_code_and_hint():
     exc = admin_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match.")
     text = error_message("read", "user 'mlflow'", "http://host:9000", exc)
