@@ -268,11 +268,18 @@ def collection(session: nox.Session) -> None:
                     session.error(f"ansible-doc mlops.mlflow.{module} lacks EXAMPLES or RETURN")
             for role in roles:
                 session.run("ansible-doc", "-t", "role", f"mlops.mlflow.{role}", env=env, silent=True)
+            # Filter and test plugins: one documented plugin per file.
+            others = [(kind, p.stem) for kind in ("filter", "test") for p in sorted((REPO / "plugins" / kind).glob("*.py"))]
+            for kind, name in others:
+                doc = session.run("ansible-doc", "-t", kind, f"mlops.mlflow.{name}", env=env, silent=True)
+                if "\nEXAMPLES" not in doc:
+                    session.error(f"ansible-doc -t {kind} mlops.mlflow.{name} lacks EXAMPLES")
             shutil.copy2(REPO / "tests" / "collection" / "fqcn.yml", work / "fqcn.yml")
             session.run("ansible-playbook", "-i", "localhost,", "-c", "local", "-e", f"@{INTEGRATION_CONFIG}", "fqcn.yml", env=env)
         record(
             session, 1, 0,
-            f"{tarball.name} installs; ansible-doc for {len(modules)} modules and {len(roles)} roles; FQCN playbook from outside the repo",
+            f"{tarball.name} installs; ansible-doc for {len(modules)} modules, {len(others)} filter/test plugins and {len(roles)} roles;"
+            " FQCN playbook from outside the repo",
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
