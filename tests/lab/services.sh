@@ -143,9 +143,11 @@ EOF
   echo "services up; variables in ${config#"$repo"/}"
 }
 
-# The IDs of the three containers, running ones only.
+# The short IDs of the three containers, running ones only, on one line (the config file's
+# comment stays within the YAML line length and has no trailing space).
 container_ids() {
-  docker inspect -f '{{if .State.Running}}{{.Id}}{{end}}' "$pg" "$minio" "$mlflow" 2> /dev/null | tr '\n' ' '
+  docker inspect -f '{{if .State.Running}}{{.Id}}{{end}}' "$pg" "$minio" "$mlflow" 2> /dev/null \
+    | cut -c1-12 | paste -sd ' ' -
 }
 
 # The services this checkout's integration_config.yml describes are the ones running, and answer.
