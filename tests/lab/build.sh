@@ -226,7 +226,8 @@ build_public() { # TAG NAME
 # and the Go module proxy are reached through the intercepting proxy). No Go caches: the
 # classic builder's layer cache keeps the compiled build stage, and the stage's own tag keeps
 # it from being pruned as dangling, so only a change to the build stage (MinIO version, base
-# image, CA bundle) compiles again, cold (about 7 min on 2 cores).
+# image, CA bundle) compiles again, cold: 7 min on an idle 2-core machine, 19-28 min seen on
+# a loaded one.
 build_minio() {
   local tag=$artifact_store_image stage=$minio_build_stage_image role=$repo/roles/artifact_store t0 hash ctx
   t0=$(date +%s%N)
