@@ -226,8 +226,8 @@ build_public() { # TAG NAME
 # and the Go module proxy are reached through the intercepting proxy). No Go caches: the
 # classic builder's layer cache keeps the compiled build stage, and the stage's own tag keeps
 # it from being pruned as dangling, so only a change to the build stage (MinIO version, base
-# image, CA bundle) compiles again, cold: 7 min on an idle 2-core machine, 19-28 min seen on
-# a loaded one.
+# image, CA bundle) compiles again, cold: minutes (19 and 28 min measured on a 2-core machine
+# that other builds kept at a load of 10 to 27).
 build_minio() {
   local tag=$artifact_store_image stage=$minio_build_stage_image role=$repo/roles/artifact_store t0 hash ctx
   t0=$(date +%s%N)
