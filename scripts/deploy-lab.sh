@@ -7,10 +7,12 @@
 #
 # 1. scripts/bootstrap.sh: .venv with the pinned ansible-core, boto3 and psycopg2, and the
 #    collection visible as mlops.mlflow.
-# 2. Images: where Docker Hub answers, the roles pull their pinned images. Where it does not
-#    (air-gapped machines, this project's CI machines), tests/lab/build.sh builds the same
-#    images without a registry (MinIO from source) and saves them as archives, and the
-#    playbook loads them from there (MLOPS_LAB_ARCHIVES, see inventory/lab/group_vars/all.yml).
+# 2. Images: where Docker Hub answers, the roles pull their pinned images and build the two
+#    nobody publishes on this machine (MinIO from source, the MLflow server), with the Debian
+#    mirror and the Go module proxy and PyPI. Where it does not (air-gapped machines, this
+#    project's CI machines), tests/lab/build.sh builds the same images without a registry,
+#    from the roles' own Dockerfile templates, and saves them as archives, and the playbook
+#    loads them from there (MLOPS_LAB_ARCHIVES, see inventory/lab/group_vars/all.yml).
 #    Set MLOPS_LAB_ARCHIVES yourself to use archives you already have; MLOPS_LAB_OFFLINE=1
 #    takes the archive path without asking the registry.
 # 3. ansible-playbook playbooks/site.yml -i inventory/lab: secrets are generated on the first

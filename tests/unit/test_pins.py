@@ -1,5 +1,6 @@
 """Pins live in one place each; where two files must agree, this keeps them agreeing."""
 
+import os
 import re
 from pathlib import Path
 
@@ -49,3 +50,22 @@ def test_images_are_pinned_by_tag():
             if name.endswith("_image") and isinstance(value, str) and "{{" not in value:
                 tag = value.rsplit("/", 1)[-1].partition(":")[2]
                 assert tag and tag != "latest", f"{role}: {name} must be pinned by tag, got {value!r}"
+
+
+def test_minio_version_is_pinned_only_in_the_role_defaults():
+    """The lab, the tests and the templates take the MinIO module version from the role defaults."""
+    version = yaml.safe_load((REPO / "roles/artifact_store/defaults/main.yml").read_text())["artifact_store_minio_version"]
+    # Prose may name it; argument_specs repeats every default (test_role_argument_specs keeps them equal).
+    allowed = {"roles/artifact_store/defaults/main.yml", "roles/artifact_store/meta/argument_specs.yml", "roles/artifact_store/README.md"}
+    skipped_dirs = {".git", ".venv", ".collections", ".cache", ".ruff_cache", "changelogs", "output", "__pycache__"}
+    code = (".sh", ".py", ".j2", ".yml", ".yaml", ".cfg", ".toml")
+    repeated = []
+    for root, dirs, files in os.walk(REPO):
+        dirs[:] = [d for d in dirs if d not in skipped_dirs and not d.startswith(".venv")]
+        for name in files:
+            path = Path(root, name)
+            relative = path.relative_to(REPO).as_posix()
+            if (name.endswith(code) or name.startswith("Dockerfile")) and relative not in allowed:
+                if version in path.read_text(errors="replace"):
+                    repeated.append(relative)
+    assert not repeated, f"artifact_store_minio_version {version} is repeated in {repeated}: read it from the role defaults"
