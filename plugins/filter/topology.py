@@ -167,7 +167,10 @@ _value:
           type: list
           elements: str
         db_peers:
-          description: The tracking hosts whose servers use the same database, itself included.
+          description:
+            - The tracking hosts whose servers use the same database, itself included - the same host of
+              C(mlflow_backend_store) and database (also through another address the inventory sets,
+              such as a pooler), or for an existing PostgreSQL the same host, port and database.
           type: list
           elements: str
         url:
