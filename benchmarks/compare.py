@@ -460,7 +460,7 @@ class Bench:
             met=median(rps_ratios) >= 1.5,
             p99_ms={side: median([item["p99_ms"] for item in batch[side]]) for side in batch},
             errors={side: sum(item["errors"] for item in batch[side]) for side in batch},
-            samples=batch,
+            samples={**batch, "ratios": rps_ratios},
             load=median(loads["log-batch"]),
         )
         for kind, label in (("read-raw", "raw HTTP"), ("read-mlflow", "MLflow client")):
@@ -478,7 +478,7 @@ class Bench:
                 met=(ours_p99 <= 25) if kind == "read-raw" else None,
                 p50_ms={side: median([item["p50_ms"] for item in reads[side]]) for side in reads},
                 errors={side: sum(item["errors"] for item in reads[side]) for side in reads},
-                samples=reads,
+                samples={**reads, "ratios": ratios},
                 load=median(loads[kind]),
             )
 
