@@ -128,7 +128,7 @@ class Host:
         argv += ["--tmpfs", "/run", "--tmpfs", "/run/lock", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw"]
         argv += ["-v", f"{self.name}-docker:/var/lib/docker", "--label", "org.mlops-mlflow.bench=1", HOST_IMAGE, "/lib/systemd/systemd"]
         run(argv, 120)
-        for _ in range(60):
+        for _attempt in range(60):
             state = self.sh("systemctl is-system-running || true", check=False).stdout.strip()
             if state in ("running", "degraded"):
                 return
@@ -155,7 +155,7 @@ class Host:
         """The outer path of a nested container's cgroup (v1, host cgroup namespace)."""
         pid = self.sh(f"docker inspect -f '{{{{.State.Pid}}}}' {shlex.quote(container)}").stdout.strip()
         for line in self.sh(f"cat /proc/{pid}/cgroup").stdout.splitlines():
-            _, controllers, path = line.split(":", 2)
+            _hierarchy, controllers, path = line.split(":", 2)
             if controller in controllers.split(","):
                 return Path("/sys/fs/cgroup") / controller / path.lstrip("/")
         raise RuntimeError(f"no {controller} cgroup for {container} on {self.name}")
@@ -222,7 +222,7 @@ class Bench:
         argv = [str(REPO / ".venv/bin/ansible-playbook"), "-i", str(BENCH / "inventory" / inventory), str(REPO / "playbooks/site.yml")]
         for extra in self.args.extra_vars:
             argv += ["--extra-vars", extra]
-        seconds, _ = run(argv, timeout, env=self.ansible_env(), output=path)
+        seconds, _completed = run(argv, timeout, env=self.ansible_env(), output=path)
         return seconds, parse_play(path.read_text(encoding="utf-8"))
 
     def figure(self, **fields):
@@ -237,7 +237,7 @@ class Bench:
         full_env = {key: value for key, value in os.environ.items() if not key.startswith(("MLFLOW_", "AWS_"))}
         full_env.update(env or {})
         argv = ["nsenter", "-t", host.pid(), "-n", python, str(BENCH / "load.py"), *args]
-        _, completed = run(argv, timeout, env=full_env)
+        _seconds, completed = run(argv, timeout, env=full_env)
         return json.loads(completed.stdout.strip().splitlines()[-1])
 
     # ------------------------------------------------------------------ hosts
@@ -287,7 +287,7 @@ class Bench:
                     plays.append(play)
                 else:
                     argv = ["docker", "exec"] + [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
-                    seconds, _ = run([*argv, host.name, "bash", course, "up"], 600, output=self.out / f"p1-peer-{index + 1}.log")
+                    seconds, _completed = run([*argv, host.name, "bash", course, "up"], 600, output=self.out / f"p1-peer-{index + 1}.log")
                 times[side] = seconds
                 log(f"P1 round {index + 1}: {side} {seconds:.1f} s (load {loads[-1]})")
             ours.append(times["ours"])
@@ -375,7 +375,7 @@ class Bench:
         for size in self.args.sizes:
             path = files / f"artifact-{size}MiB.bin"
             with open(path, "wb") as handle:
-                for _ in range(size):
+                for _mebibyte in range(size):
                     handle.write(secrets.token_bytes(MIB))
             up = {"ours": [], "peer": []}
             down = {"ours": [], "peer": []}
@@ -434,8 +434,8 @@ class Bench:
             ("read-raw", ["registry-read", "--rps", "50", "--seconds", str(self.args.p4_seconds), "--client", "raw"]),
             ("read-mlflow", ["registry-read", "--rps", "50", "--seconds", str(self.args.p4_seconds), "--client", "mlflow"]),
         ]
-        data = {kind: {"ours": [], "peer": []} for kind, _ in kinds}
-        loads = {kind: [] for kind, _ in kinds}
+        data = {kind: {"ours": [], "peer": []} for kind, _args in kinds}
+        loads = {kind: [] for kind, _args in kinds}
         for index in self.rounds(6 * self.args.p4_seconds + 30):
             order = ("ours", "peer") if index % 2 == 0 else ("peer", "ours")
             for kind, args in kinds:
@@ -576,7 +576,7 @@ def parse_play(text):
             continue
         if in_recap and ":" in line and "ok=" in line:
             for item in line.split(":", 1)[1].split():
-                key, _, value = item.partition("=")
+                key, _equals, value = item.partition("=")
                 if key in recap:
                     recap[key] += int(value)
     return {
@@ -614,8 +614,8 @@ def site_profile(text):
         count, total = kinds.get(kind, (0, 0.0))
         kinds[kind] = (count + 1, round(total + seconds, 2))
     return {
-        "total_s": round(sum(seconds for _, seconds in rows), 1),
-        "tasks_under_half_a_second": sum(1 for _, seconds in rows if seconds < 0.5),
+        "total_s": round(sum(seconds for _name, seconds in rows), 1),
+        "tasks_under_half_a_second": sum(1 for _name, seconds in rows if seconds < 0.5),
         "kinds": dict(sorted(kinds.items(), key=lambda item: -item[1][1])),
         "slowest": rows[:12],
     }

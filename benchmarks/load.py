@@ -150,10 +150,10 @@ def cmd_log_batch(args):
     experiment_id = new_experiment(setup, "bench-log-batch")
     run_ids = [
         setup.request("POST", "/api/2.0/mlflow/runs/create", {"experiment_id": experiment_id, "start_time": int(time.time() * 1000)})["run"]["info"]["run_id"]
-        for _ in range(args.clients)
+        for _client in range(args.clients)
     ]
     deadline = time.monotonic() + args.seconds
-    results = [[] for _ in range(args.clients)]
+    results = [[] for _client in range(args.clients)]
     errors = [0] * args.clients
 
     def client(index):
