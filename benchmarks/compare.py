@@ -32,6 +32,7 @@ import platform
 import re
 import secrets
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -723,6 +724,8 @@ def main():
         for name in SINGLE_HOSTS + MULTI_HOSTS:
             Host(name).destroy()
         run(["docker", "network", "rm", NETWORK], 60, check=False)
+        # The secrets belonged to the stacks just removed.
+        shutil.rmtree(STATE / "state", ignore_errors=True)
         return
     Bench(args).main()
 
