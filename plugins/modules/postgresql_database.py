@@ -38,8 +38,8 @@ attributes:
   action_group:
     support: full
     membership:
-      - mlops.mlflow.mlflow
-    description: Use C(group/mlops.mlflow.mlflow) in C(module_defaults) to set defaults for this module.
+      - mlops.mlflow.postgresql
+    description: Use C(group/mlops.mlflow.postgresql) in C(module_defaults) to set defaults for this module.
 options:
   name:
     description:

@@ -33,8 +33,8 @@ attributes:
   action_group:
     support: full
     membership:
-      - mlops.mlflow.mlflow
-    description: Use C(group/mlops.mlflow.mlflow) in C(module_defaults) to set defaults for this module.
+      - mlops.mlflow.s3
+    description: Use C(group/mlops.mlflow.s3) in C(module_defaults) to set defaults for this module.
 options:
   name:
     description:
