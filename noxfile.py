@@ -212,6 +212,16 @@ def integration(session: nox.Session) -> None:
     logs = REPO / "tests" / "output" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     run_env = {**os.environ, **{k: v for k, v in session.env.items() if v is not None}, **env}
+    # ansible-test makes an SSH key in HOME on its first run and asks before it overwrites one:
+    # make it once here, as its generate_key_pair does, or targets started together race for it
+    # (the second one fails on a fresh clone).
+    key = Path(env["HOME"]) / ".ansible" / "test" / "id_rsa"
+    if not (key.is_file() and key.with_suffix(".pub").is_file()):
+        key.parent.mkdir(parents=True, exist_ok=True)
+        key.unlink(missing_ok=True)
+        key.with_suffix(".pub").unlink(missing_ok=True)
+        session.run("ssh-keygen", "-m", "PEM", "-q", "-t", "rsa", "-N", "", "-f", str(key), external=True, silent=True)
+        key.write_text(re.sub(r"(BEGIN|END) PRIVATE KEY", r"\1 RSA PRIVATE KEY", key.read_text(encoding="utf-8")), encoding="utf-8")
 
     def run_target(target: str) -> tuple[int, float]:
         started = time.monotonic()
