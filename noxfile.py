@@ -212,6 +212,8 @@ def integration(session: nox.Session) -> None:
     logs = REPO / "tests" / "output" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     run_env = {**os.environ, **{k: v for k, v in session.env.items() if v is not None}, **env}
+    # This session's ansible-test and ansible (session.run would put them first; subprocess does not).
+    run_env["PATH"] = os.pathsep.join([session.bin, os.environ.get("PATH", os.defpath)])
     # ansible-test makes an SSH key in HOME on its first run and asks before it overwrites one:
     # make it once here, as its generate_key_pair does, or targets started together race for it
     # (the second one fails on a fresh clone).
