@@ -209,8 +209,10 @@ stage_molecule() {
     grep -qE 'idempotence: Executed: Successful|Idempotence completed successfully' "$logs/molecule-$s.log" && idem=", idempotence changed=0"
     if [ "$r" -eq 0 ]; then ok=$((ok + 1)); took+=("$s ${secs}s$idem"); else took+=("$s ${secs}s FAILED"); fi
   done
+  local listed
+  listed=$(printf '%s; ' "${took[@]}")
   stage molecule "$rc" $((SECONDS - t0)) "$ok" 0 \
-    "scenarios (each its whole test sequence, idempotence included): ${took[*]}${background:+; in the background from the end of setup: $background}"
+    "scenarios (each its whole test sequence, idempotence included): ${listed%; }${background:+; in the background from the end of setup: $background}"
 }
 
 rm -f "$logs"/molecule-*.result
