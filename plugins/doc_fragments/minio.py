@@ -7,6 +7,12 @@ from __future__ import annotations
 class ModuleDocFragment:
     # Connection options of the modules that talk to MinIO's admin API (users, policies).
     DOCUMENTATION = r"""
+attributes:
+  action_group:
+    support: full
+    membership:
+      - mlops.mlflow.minio
+    description: Use C(group/mlops.mlflow.minio) in C(module_defaults) to set the connection options once.
 options:
   endpoint_url:
     description:

@@ -7,6 +7,12 @@ from __future__ import annotations
 class ModuleDocFragment:
     # Connection options shared by the modules that talk to an MLflow tracking server.
     DOCUMENTATION = r"""
+attributes:
+  action_group:
+    support: full
+    membership:
+      - mlops.mlflow.mlflow
+    description: Use C(group/mlops.mlflow.mlflow) in C(module_defaults) to set defaults for this module.
 options:
   url:
     description:

@@ -7,6 +7,12 @@ from __future__ import annotations
 class ModuleDocFragment:
     # Connection options shared by the modules that talk to a PostgreSQL server.
     DOCUMENTATION = r"""
+attributes:
+  action_group:
+    support: full
+    membership:
+      - mlops.mlflow.postgresql
+    description: Use C(group/mlops.mlflow.postgresql) in C(module_defaults) to set defaults for this module.
 options:
   login_host:
     description:

@@ -7,6 +7,12 @@ from __future__ import annotations
 class ModuleDocFragment:
     # Connection options shared by the modules that talk to an S3 endpoint (AWS S3 or MinIO).
     DOCUMENTATION = r"""
+attributes:
+  action_group:
+    support: full
+    membership:
+      - mlops.mlflow.s3
+    description: Use C(group/mlops.mlflow.s3) in C(module_defaults) to set defaults for this module.
 options:
   endpoint_url:
     description:

@@ -22,22 +22,15 @@ description:
     harmless request (S3 C(ListBuckets)) as the user with O(secret_key); MinIO rejects the
     signature if the key is not the user's, and only then is the key set.
 extends_documentation_fragment:
+  - mlops.mlflow.attributes
   - mlops.mlflow.minio
 attributes:
   check_mode:
     support: full
-    description: Can run in check_mode and return changed status prediction without modifying target.
   diff_mode:
     support: full
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
   idempotent:
     support: full
-    description: When run twice in a row with the same arguments, the second run reports no change.
-  action_group:
-    support: full
-    membership:
-      - mlops.mlflow.minio
-    description: Use C(group/mlops.mlflow.minio) in C(module_defaults) to set the connection options once.
 options:
   name:
     description:

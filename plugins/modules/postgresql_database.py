@@ -24,22 +24,15 @@ description:
     C(CREATE DATABASE) and C(DROP DATABASE) cannot run inside a transaction, so in check mode
     they are not run at all; the module reports them as it would run them.
 extends_documentation_fragment:
+  - mlops.mlflow.attributes
   - mlops.mlflow.postgres
 attributes:
   check_mode:
     support: full
-    description: Can run in check_mode and return changed status prediction without modifying target.
   diff_mode:
     support: full
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
   idempotent:
     support: full
-    description: When run twice in a row with the same arguments, the second run reports no change.
-  action_group:
-    support: full
-    membership:
-      - mlops.mlflow.postgresql
-    description: Use C(group/mlops.mlflow.postgresql) in C(module_defaults) to set defaults for this module.
 options:
   name:
     description:

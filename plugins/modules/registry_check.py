@@ -37,6 +37,7 @@ description:
   - Talks to the server only through Ansible's own URL utilities; the MLflow client library is
     not needed.
 extends_documentation_fragment:
+  - mlops.mlflow.attributes
   - mlops.mlflow.mlflow
 attributes:
   check_mode:
@@ -47,15 +48,8 @@ attributes:
         skipped and reported as V(skipped) in RV(checks).
   diff_mode:
     support: none
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
   idempotent:
     support: full
-    description: When run twice in a row with the same arguments, the second run reports no change.
-  action_group:
-    support: full
-    membership:
-      - mlops.mlflow.mlflow
-    description: Use C(group/mlops.mlflow.mlflow) in C(module_defaults) to set defaults for this module.
 options:
   expected_version:
     description:

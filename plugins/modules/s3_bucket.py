@@ -19,22 +19,15 @@ description:
   - The module reads the bucket's state, compares it with the state asked for and writes only
     what differs; in check mode it reports the same result and writes nothing.
 extends_documentation_fragment:
+  - mlops.mlflow.attributes
   - mlops.mlflow.s3
 attributes:
   check_mode:
     support: full
-    description: Can run in check_mode and return changed status prediction without modifying target.
   diff_mode:
     support: full
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
   idempotent:
     support: full
-    description: When run twice in a row with the same arguments, the second run reports no change.
-  action_group:
-    support: full
-    membership:
-      - mlops.mlflow.s3
-    description: Use C(group/mlops.mlflow.s3) in C(module_defaults) to set defaults for this module.
 options:
   name:
     description:

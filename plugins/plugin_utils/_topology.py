@@ -47,6 +47,20 @@ LOCAL_CONNECTIONS = frozenset({"local", "ansible.builtin.local", "ansible.legacy
 # Bind addresses that mean every interface (compared with, never bound to).
 ANY_ADDRESS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104
 
+# The tracking server's connection settings, in the order they are reported.
+TRACKING_SERVER_WIRING = (
+    "tracking_server_docker_network",
+    "tracking_server_backend_store_host",
+    "tracking_server_backend_store_port",
+    "tracking_server_backend_store_database",
+    "tracking_server_backend_store_user",
+    "tracking_server_s3_endpoint_url",
+    "tracking_server_s3_region",
+    "tracking_server_s3_bucket",
+    "tracking_server_s3_access_key",
+    "tracking_server_allowed_hosts_extra",
+)
+
 # The only host variables compute() reads (the filter hands over no others).
 HOST_VARIABLES = (
     "mlflow_private_address",
@@ -78,16 +92,7 @@ HOST_VARIABLES = (
     "tracking_server_port",
     "tracking_server_replicas",
     "tracking_server_bind_address",
-    "tracking_server_docker_network",
-    "tracking_server_backend_store_host",
-    "tracking_server_backend_store_port",
-    "tracking_server_backend_store_database",
-    "tracking_server_backend_store_user",
-    "tracking_server_s3_endpoint_url",
-    "tracking_server_s3_region",
-    "tracking_server_s3_bucket",
-    "tracking_server_s3_access_key",
-    "tracking_server_allowed_hosts_extra",
+    *TRACKING_SERVER_WIRING,
     "load_balancer_bind_address",
 )
 # Secrets: compute() only asks whether a host sets them and says where to read them; their
@@ -128,20 +133,6 @@ REQUIRED_DEFAULTS = (
     "tracking_server_backend_store_user",
     "tracking_server_allowed_hosts_extra",
     "load_balancer_bind_address",
-)
-
-# The tracking server's connection settings, in the order they are reported.
-TRACKING_SERVER_WIRING = (
-    "tracking_server_docker_network",
-    "tracking_server_backend_store_host",
-    "tracking_server_backend_store_port",
-    "tracking_server_backend_store_database",
-    "tracking_server_backend_store_user",
-    "tracking_server_s3_endpoint_url",
-    "tracking_server_s3_region",
-    "tracking_server_s3_bucket",
-    "tracking_server_s3_access_key",
-    "tracking_server_allowed_hosts_extra",
 )
 
 _MISSING = object()
