@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Task files copied between roles: the figures behind "one container lifecycle" (issue 14).
 
 Every pair of task files of two different roles is compared after each role's own name is
