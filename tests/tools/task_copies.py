@@ -82,7 +82,7 @@ def main():
     args = parser.parse_args()
 
     total = 0
-    for role in sorted({role for role, _ in task_files(args.roles_dir)}):
+    for role in sorted({role for role, _path in task_files(args.roles_dir)}):
         count = sum(len(p.read_text().splitlines()) for p in sorted(args.roles_dir.glob(f"{role}/tasks/*.yml")))
         files = len(list(args.roles_dir.glob(f"{role}/tasks/*.yml")))
         total += count

@@ -23,7 +23,7 @@ def test_the_comparison_replaces_role_names(tmp_path):
         )
     (tmp_path / "second_role" / "tasks" / "run.yml").write_text("---\n- name: Run\n  ansible.builtin.debug:\n")
     pairs = task_copies.similar_pairs(tmp_path, 1.0)
-    assert [(a.parents[1].name, a.name, b.parents[1].name, b.name) for _, a, b in pairs] == [
+    assert [(a.parents[1].name, a.name, b.parents[1].name, b.name) for _ratio, a, b in pairs] == [
         ("first_role", "install.yml", "second_role", "install.yml")
     ]
     assert list(task_copies.copied_tasks(tmp_path).values()) == [["first_role", "second_role"]]
