@@ -20,7 +20,7 @@ fi
 # The course's clients write to MinIO themselves, with boto3 (P3's peer): a stock client plus
 # boto3 at the version the server image pins (roles/tracking_server/defaults), in .venv-bench.
 tracking_server_boto3_version="" tracking_server_mlflow_version=""
-eval "$(.venv/bin/python tests/lab/role_defaults.py tracking_server_boto3_version tracking_server_mlflow_version)"
+eval "$(.venv/bin/python scripts/lib/role_defaults.py tracking_server_boto3_version tracking_server_mlflow_version)"
 if ! .venv-bench/bin/python -c "import boto3, mlflow, sys; sys.exit(boto3.__version__ != '$tracking_server_boto3_version' or mlflow.__version__ != '$tracking_server_mlflow_version')" 2> /dev/null; then
   "$(.venv-client/bin/python -c 'import sys; print(sys._base_executable)')" -m venv --clear .venv-bench
   .venv-bench/bin/pip install --quiet --disable-pip-version-check -r requirements/client.txt "boto3==$tracking_server_boto3_version"

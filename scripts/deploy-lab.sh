@@ -10,8 +10,9 @@
 # 2. Images: where Docker Hub answers, the roles pull their pinned images and build the two
 #    nobody publishes on this machine (MinIO from source, the MLflow server), with the Debian
 #    mirror and the Go module proxy and PyPI. Where it does not (air-gapped machines, this
-#    project's CI machines), tests/lab/build.sh builds the same images without a registry,
-#    from the roles' own Dockerfile templates, and saves them as archives, and the playbook
+#    project's CI machines), scripts/build-images.sh builds the same images without a
+#    registry, MinIO and the MLflow server from the roles' own Dockerfile templates, and saves
+#    them as archives, and the playbook
 #    loads them from there (MLOPS_LAB_ARCHIVES, see inventory/lab/group_vars/all.yml).
 #    Set MLOPS_LAB_ARCHIVES yourself to use archives you already have; MLOPS_LAB_OFFLINE=1
 #    takes the archive path without asking the registry.
@@ -42,8 +43,8 @@ EOF
 
 if [ -z "${MLOPS_LAB_ARCHIVES:-}" ]; then
   if [ "${MLOPS_LAB_OFFLINE:-0}" = 1 ] || ! registry_answers; then
-    echo "deploy-lab.sh: no container registry answers; building the images here (tests/lab/build.sh)"
-    MLOPS_LAB_PULL=0 tests/lab/build.sh --services
+    echo "deploy-lab.sh: no container registry answers; building the images here (scripts/build-images.sh)"
+    MLOPS_LAB_PULL=0 scripts/build-images.sh
     export MLOPS_LAB_ARCHIVES=${MLOPS_LAB_CACHE:-$HOME/.cache/mlops-mlflow-lab}/archives
   fi
 fi

@@ -66,7 +66,7 @@ up() {
   local python=$repo/.venv/bin/python
   [ -x "$python" ] || die "no .venv: run scripts/bootstrap.sh test first"
   local backend_store_image="" artifact_store_image="" tracking_server_mlflow_version=""
-  eval "$("$python" tests/lab/role_defaults.py backend_store_image artifact_store_image \
+  eval "$("$python" scripts/lib/role_defaults.py backend_store_image artifact_store_image \
     tracking_server_mlflow_version)"
   local mlflow_image=localhost/mlops-mlflow/mlflow-server:$tracking_server_mlflow_version image
   for image in "$backend_store_image" "$artifact_store_image" "$mlflow_image"; do

@@ -1,6 +1,6 @@
-"""Print role defaults as shell assignments, so the lab scripts never repeat a pin.
+"""Print role defaults as shell assignments, so the image scripts and the lab never repeat a pin.
 
-    eval "$(python tests/lab/role_defaults.py backend_store_image artifact_store_image)"
+    eval "$(python scripts/lib/role_defaults.py backend_store_image artifact_store_image)"
 
 Each name is looked up in roles/*/defaults/main.yml; a missing name is an error. A default
 that refers to other defaults (artifact_store_image: "...:{{ artifact_store_minio_version }}")

@@ -1,4 +1,4 @@
-"""tests/lab/role_defaults.py: the lab scripts' view of the role defaults, references rendered."""
+"""scripts/lib/role_defaults.py: the image scripts' view of the role defaults, references rendered."""
 
 import importlib.util
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("role_defaults", REPO / "tests/lab/role_defaults.py")
+_spec = importlib.util.spec_from_file_location("role_defaults", REPO / "scripts/lib/role_defaults.py")
 role_defaults = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(role_defaults)
 
