@@ -61,16 +61,9 @@ TRACKING_SERVER_WIRING = (
     "tracking_server_allowed_hosts_extra",
 )
 
-# The only host variables compute() reads (the filter hands over no others).
-HOST_VARIABLES = (
-    "mlflow_private_address",
-    "mlflow_public_host",
-    "mlflow_load_balancer_port",
-    "mlflow_load_balancer_s3_port",
-    "mlflow_tracking_server_serial",
-    "ansible_host",
-    "ansible_connection",
-    "ansible_facts",
+# Role variables compute() reads from the hosts, falling back to the role defaults: each name
+# is read from the inventory and needed among the defaults.
+ROLE_VARIABLES = (
     "backend_store_container_name",
     "backend_store_docker_network",
     "backend_store_publish_port",
@@ -86,14 +79,37 @@ HOST_VARIABLES = (
     "artifact_store_console_port",
     "artifact_store_region",
     "artifact_store_bucket",
-    "artifact_store_nodes",
-    "artifact_store_access_key",
-    "artifact_store_root_user",
     "tracking_server_port",
     "tracking_server_replicas",
     "tracking_server_bind_address",
-    *TRACKING_SERVER_WIRING,
+    "tracking_server_docker_network",
+    "tracking_server_backend_store_port",
+    "tracking_server_backend_store_database",
+    "tracking_server_backend_store_user",
+    "tracking_server_allowed_hosts_extra",
     "load_balancer_bind_address",
+)
+
+# The only host variables compute() reads (the filter hands over no others): the inventory's
+# own, the role variables above, and role variables that have no default.
+HOST_VARIABLES = tuple(
+    dict.fromkeys(
+        (
+            "mlflow_private_address",
+            "mlflow_public_host",
+            "mlflow_load_balancer_port",
+            "mlflow_load_balancer_s3_port",
+            "mlflow_tracking_server_serial",
+            "ansible_host",
+            "ansible_connection",
+            "ansible_facts",
+            *ROLE_VARIABLES,
+            "artifact_store_nodes",
+            "artifact_store_access_key",
+            "artifact_store_root_user",
+            *TRACKING_SERVER_WIRING,
+        )
+    )
 )
 # Secrets: compute() only asks whether a host sets them and says where to read them; their
 # values never enter the topology (which a playbook may show).
@@ -106,34 +122,7 @@ SECRET_VARIABLES = (
 )
 
 # Role defaults compute() needs (from roles/*/defaults/main.yml and vars/main.yml).
-REQUIRED_DEFAULTS = (
-    "backend_store_container_name",
-    "backend_store_docker_network",
-    "backend_store_publish_port",
-    "backend_store_bind_address",
-    "backend_store_database",
-    "backend_store_database_user",
-    "_backend_store_container_port",
-    "artifact_store_external",
-    "artifact_store_endpoint_url",
-    "artifact_store_container_name",
-    "artifact_store_docker_network",
-    "artifact_store_publish_port",
-    "artifact_store_bind_address",
-    "artifact_store_console_port",
-    "artifact_store_region",
-    "artifact_store_bucket",
-    "_artifact_store_container_port",
-    "tracking_server_port",
-    "tracking_server_replicas",
-    "tracking_server_bind_address",
-    "tracking_server_docker_network",
-    "tracking_server_backend_store_port",
-    "tracking_server_backend_store_database",
-    "tracking_server_backend_store_user",
-    "tracking_server_allowed_hosts_extra",
-    "load_balancer_bind_address",
-)
+REQUIRED_DEFAULTS = (*ROLE_VARIABLES, "_backend_store_container_port", "_artifact_store_container_port")
 
 _MISSING = object()
 
