@@ -139,6 +139,7 @@ mlops_it_pg_password: "$pg_password"
 mlops_it_mlflow_url: "http://127.0.0.1:$mlflow_port"
 mlops_it_mlflow_bucket: "$bucket"
 mlops_it_docker_network: "$network"
+mlops_it_mlflow_image: "$mlflow_image"
 EOF
   echo "services up; variables in ${config#"$repo"/}"
 }
