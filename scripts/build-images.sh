@@ -18,13 +18,6 @@ set -euo pipefail
 [ $# -eq 0 ] || { echo "usage: $0" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 repo=$PWD
-cache=${MLOPS_LAB_CACHE:-$HOME/.cache/mlops-mlflow-lab}
-mkdir -p "$cache"
-# build.flock, not build.lock: engines started by earlier versions of this script inherited the
-# lock's descriptor and hold build.lock for as long as they run. Whatever starts long-lived
-# processes closes fd 9 for them (9>&-).
-exec 9> "$cache/build.flock"
-flock -n 9 || { echo "build-images.sh: waiting for another image build to finish" >&2; flock 9; }
 # shellcheck source=scripts/lib/images.sh
 . "$repo/scripts/lib/images.sh"
 

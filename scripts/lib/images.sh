@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # The image builder, sourced by scripts/build-images.sh (the stack's images) and
 # tests/lab/build.sh (those plus the test hosts). The caller sets `repo` (the repository root)
-# and `cache` (archives/ and logs/ go there), takes the lock, and calls the functions below.
+# and calls the functions below; sourcing takes the build lock (one image build at a time) and
+# sets `cache` ($MLOPS_LAB_CACHE, default ~/.cache/mlops-mlflow-lab: archives/ and logs/ go there).
 #
 # Incremental: each image carries the hash of its inputs in the label below and is rebuilt
 # only when they change; archives are re-saved only when the image ID changed. One line per
@@ -10,7 +11,14 @@
 # Image names and versions come from the role defaults (scripts/lib/role_defaults.py); no pin
 # is kept here. The MinIO and MLflow server images are built from their roles' own Dockerfile
 # templates, so the archives hold what the roles would build on a host.
-: "${repo:?the caller sets repo}" "${cache:?the caller sets cache}"
+: "${repo:?the caller sets repo}"
+cache=${MLOPS_LAB_CACHE:-$HOME/.cache/mlops-mlflow-lab}
+mkdir -p "$cache"
+# build.flock, not build.lock: engines started by earlier versions of the builder inherited the
+# lock's descriptor and hold build.lock for as long as they run. Whatever starts long-lived
+# processes closes fd 9 for them (9>&-).
+exec 9> "$cache/build.flock"
+flock -n 9 || { echo "${0##*/}: waiting for another image build to finish" >&2; flock 9; }
 images_dir=$repo/scripts/images
 logs=$cache/logs
 label=org.mlops-mlflow.lab.inputs

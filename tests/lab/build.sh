@@ -9,11 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
 lab=$repo/tests/lab
-cache=${MLOPS_LAB_CACHE:-$HOME/.cache/mlops-mlflow-lab}
-mkdir -p "$cache"
-# The lock of scripts/build-images.sh: one image build at a time.
-exec 9> "$cache/build.flock"
-flock -n 9 || { echo "build.sh: waiting for another image build to finish" >&2; flock 9; }
 # shellcheck source=scripts/lib/images.sh
 . "$repo/scripts/lib/images.sh"
 
